@@ -1,0 +1,71 @@
+# RepReady developer commands. `make run` and `make test` work from a fresh clone.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+BASE_STAMP := $(VENV)/.installed-base
+DEV_STAMP := $(VENV)/.installed-dev
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help run test lint format lock clean
+
+help:  ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), sys.version' 2>/dev/null \
+	  || { echo "RepReady needs Python 3.13 as '$(PYTHON)' (see .python-version; with pyenv: pyenv install 3.13)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# django-celery-beat is installed without its dependencies: see requirements/nodeps.txt.
+$(BASE_STAMP): requirements/base.txt requirements/nodeps.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements/base.txt
+	$(PIP_INSTALL) --no-deps -r requirements/nodeps.txt
+	@touch $@
+
+$(DEV_STAMP): requirements/dev.txt requirements/nodeps.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements/dev.txt
+	$(PIP_INSTALL) --no-deps -r requirements/nodeps.txt
+	@touch $@ $(BASE_STAMP)
+
+run: $(BASE_STAMP)  ## Install, migrate, seed the demo and serve it on http://127.0.0.1:8000
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+	  echo "REDIS_URL is set: starting a Celery worker with beat beside the web server."; \
+	  $(BIN)/celery -A config.celery worker --beat --loglevel INFO & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(MANAGE) runserver $(HOST):$(PORT); \
+	else \
+	  $(MANAGE) runserver $(HOST):$(PORT); \
+	fi
+
+test: $(DEV_STAMP)  ## Install what tests need and run the whole suite
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)  ## ruff, mypy and the import layers
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: $(DEV_STAMP)  ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: | $(BIN)/python  ## Re-pin requirements/*.txt from pyproject.toml (no URLs written)
+	$(BIN)/pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --generate-hashes \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  -o requirements/base.txt pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --generate-hashes \
+	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
+	  --extra dev -c requirements/base.txt -o requirements/dev.txt pyproject.toml
+
+clean:  ## Remove the virtual environment, the SQLite database and collected files
+	rm -rf $(VENV) db.sqlite3 staticfiles .mypy_cache .ruff_cache
