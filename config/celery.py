@@ -1,0 +1,41 @@
+"""The Celery application, and the one way RepReady code enqueues a task."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, Task
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from config.env import load_settings_or_exit
+
+load_settings_or_exit("config.settings.local")
+
+app = Celery("repready")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
+    """Send the task after the current transaction commits; never raise a broker failure.
+
+    Tasks take primary keys, never model instances, so what is sent is plain JSON.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, kwargs=kwargs)
+        except (OperationalError, ConnectionError, TimeoutError):
+            logger.exception("could not enqueue %s: broker unavailable", task.name)
+
+    transaction.on_commit(send, robust=True)
+
+
+@app.task(name="repready.ping", ignore_result=False)
+def ping() -> str:
+    """Answer a round trip through the broker and result backend."""
+    return "pong"

@@ -1,0 +1,115 @@
+"""Read RepReady's configuration from environment variables.
+
+Every reader raises ``ConfigError`` with a one-line explanation. ``manage.py``, ``wsgi.py``,
+``asgi.py`` and ``celery.py`` load settings through ``load_settings_or_exit`` so that a bad value
+stops the process with that line instead of a traceback from deep inside Django.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_VALUES = {"1", "true", "yes", "on"}
+FALSE_VALUES = {"0", "false", "no", "off", ""}
+SUPPORTED_DATABASE_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql"}
+
+
+class ConfigError(ImproperlyConfigured):
+    """A configuration value is missing or malformed."""
+
+
+def env_str(name: str, default: str | None = None, *, required: bool = False) -> str:
+    """Return the variable's text, or the default; fail if it is required and unset."""
+    value = os.environ.get(name)
+    if value is None or (required and not value.strip()):
+        if required:
+            raise ConfigError(f"{name} must be set.")
+        return default if default is not None else ""
+    return value
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """Return the variable as a boolean (1/0, true/false, yes/no, on/off)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in TRUE_VALUES:
+        return True
+    if lowered in FALSE_VALUES:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, *, default: int, minimum: int | None = None) -> int:
+    """Return the variable as an integer, at least ``minimum`` when given."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {number}.")
+    return number
+
+
+def env_list(name: str, *, default: list[str] | None = None, required: bool = False) -> list[str]:
+    """Return a comma-separated variable as a list of non-empty, stripped items."""
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        if required:
+            raise ConfigError(f"{name} must be set (comma-separated).")
+        return list(default or [])
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def redact_url(url: str) -> str:
+    """Return the URL with any password replaced, so it can appear in an error."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
+    """Parse DATABASE_URL into a Django DATABASES entry, failing with one clear line."""
+    shown = redact_url(url)
+    example = "postgres://USER:PASSWORD@HOST:5432/NAME or sqlite:///path/to/db.sqlite3"
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ConfigError(f"DATABASE_URL {shown!r} is malformed: expected {example}.")
+    try:
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+        # Reading the port validates it; urllib only complains when it is accessed.
+        urlsplit(url).port  # noqa: B018
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(
+            f"DATABASE_URL {shown!r} is malformed ({exc}): expected {example}."
+        ) from None
+    if config.get("ENGINE", "").endswith("postgresql") and not config.get("NAME"):
+        raise ConfigError(f"DATABASE_URL {shown!r} names no database: expected {example}.")
+    return dict(config)
+
+
+def load_settings_or_exit(default_module: str) -> None:
+    """Import the settings module now; on a ConfigError print one line and exit with status 2."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_module)
+    module = os.environ["DJANGO_SETTINGS_MODULE"]
+    try:
+        importlib.import_module(module)
+    except ConfigError as exc:
+        sys.stderr.write(f"RepReady configuration error ({module}): {exc}\n")
+        raise SystemExit(2) from None
