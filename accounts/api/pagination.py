@@ -1,0 +1,10 @@
+"""Cursor paging: the thousandth page costs what the first does."""
+
+from rest_framework import pagination
+
+
+class CursorPagination(pagination.CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "id"
