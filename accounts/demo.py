@@ -208,11 +208,11 @@ def seed() -> dict[str, Any]:
             start = time(8 + i % 3, 30 if i % 2 else 0)
             _person(
                 rep_email,
-                rep_name,
-                spec.time_zones[i % len(spec.time_zones)],
-                [Role.REP],
-                team,
-                password_hash,
+                name=rep_name,
+                time_zone=spec.time_zones[i % len(spec.time_zones)],
+                roles=[Role.REP],
+                team=team,
+                password_hash=password_hash,
                 work_start=start,
             )
             reps += 1

@@ -157,7 +157,11 @@ def team_update(
     manager: User | _Unset | None = UNSET,
 ) -> Team:
     """Rename a team, change its manager or move it (with its whole subtree) elsewhere."""
-    team = Team.objects.select_for_update().select_related("parent", "manager").get(pk=team.pk)
+    team = (
+        Team.objects.select_for_update(of=("self",))
+        .select_related("parent", "manager")
+        .get(pk=team.pk)
+    )
     new_name = team.name if isinstance(name, _Unset) else (name or "").strip()
     new_parent = team.parent if isinstance(parent, _Unset) else parent
     new_manager = team.manager if isinstance(manager, _Unset) else manager

@@ -29,7 +29,8 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     def send() -> None:
         try:
             task.apply_async(args=args, kwargs=kwargs)
-        except (OperationalError, ConnectionError, TimeoutError):
+        except (OperationalError, ConnectionError, TimeoutError, RuntimeError):
+            # RuntimeError: Celery's Redis result backend gives up reconnecting this way.
             logger.exception("could not enqueue %s: broker unavailable", task.name)
 
     transaction.on_commit(send, robust=True)

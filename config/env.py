@@ -104,6 +104,30 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
     return dict(config)
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def mailers_from_env(default_backend: str) -> dict[str, dict[str, Any]]:
+    """Build Django's MAILERS from EMAIL_BACKEND and, for SMTP, EMAIL_HOST, EMAIL_PORT, etc."""
+    backend = env_str("EMAIL_BACKEND", default_backend)
+    options: dict[str, Any] = {}
+    if backend == SMTP_BACKEND:
+        use_tls = env_bool("EMAIL_USE_TLS", default=False)
+        use_ssl = env_bool("EMAIL_USE_SSL", default=False)
+        if use_tls and use_ssl:
+            raise ConfigError("Set EMAIL_USE_TLS or EMAIL_USE_SSL, not both.")
+        options = {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", default=465 if use_ssl else 25, minimum=1),
+            "username": env_str("EMAIL_HOST_USER") or None,
+            "password": env_str("EMAIL_HOST_PASSWORD") or None,
+            "use_tls": use_tls,
+            "use_ssl": use_ssl,
+            "timeout": env_int("EMAIL_TIMEOUT", default=10, minimum=1),
+        }
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}
+
+
 def load_settings_or_exit(default_module: str) -> None:
     """Import the settings module now; on a ConfigError print one line and exit with status 2."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_module)
