@@ -1,0 +1,106 @@
+"""Scoped reads: what each role's lists contain, and what they cost."""
+
+from __future__ import annotations
+
+from accounts.selectors import (
+    managed_team_paths,
+    managers_of,
+    organisation_summary,
+    people_search,
+    reps_visible_to,
+    subtree_rep_counts,
+    teams_visible_to,
+    users_visible_to,
+)
+
+
+def _names(queryset):
+    return {user.display_name for user in queryset}
+
+
+def test_reps_visible_to_each_role(org):
+    assert _names(reps_visible_to(org.rep_a)) == {"Rep Alpha"}
+    assert _names(reps_visible_to(org.manager_a)) == {"Rep Alpha", "Rep Alpha-1"}
+    assert _names(reps_visible_to(org.manager_a1)) == {"Rep Alpha-1"}
+    assert _names(reps_visible_to(org.director)) == {"Rep Alpha", "Rep Alpha-1", "Rep Beta"}
+    assert _names(reps_visible_to(org.manager_c)) == {"Rep Gamma"}
+    assert _names(reps_visible_to(org.enablement)) == {
+        "Rep Alpha",
+        "Rep Alpha-1",
+        "Rep Beta",
+        "Rep Gamma",
+    }
+    assert not reps_visible_to(org.admin).exists()
+    assert not reps_visible_to(org.tp_lead).exists()
+    assert not reps_visible_to(org.no_role).exists()
+
+
+def test_users_visible_to_each_role(org):
+    assert _names(users_visible_to(org.rep_b)) == {"Rep Beta"}
+    assert _names(users_visible_to(org.manager_b)) == {"Manager Beta", "Rep Beta"}
+    assert "Former Rep" in _names(users_visible_to(org.admin))
+    assert "Former Rep" not in _names(users_visible_to(org.enablement))
+    assert len(_names(users_visible_to(org.enablement))) == len(org.people) - 1
+
+
+def test_teams_visible_to_each_role(org):
+    assert {t.name for t in teams_visible_to(org.manager_a)} == {"Alpha", "Alpha-1"}
+    assert {t.name for t in teams_visible_to(org.director)} == {"North", "Alpha", "Alpha-1", "Beta"}
+    assert {t.name for t in teams_visible_to(org.rep_c)} == {"Gamma"}
+    assert not teams_visible_to(org.no_role).exists()
+    assert teams_visible_to(org.enablement).count() == 6
+
+
+def test_managed_paths_drop_nested_subtrees(org, team_factory):
+    # Leading Alpha and its own sub-team Alpha-1 is one subtree, not two.
+    from accounts.services import team_update
+
+    team_update(team=org.alpha1, actor=None, manager=org.manager_a)
+    org.manager_a.refresh_from_db()
+    assert managed_team_paths(org.manager_a) == (org.alpha.path,)
+
+
+def test_people_search_filters(org):
+    enablement = org.enablement
+    assert _names(people_search(viewer=enablement, team_id=org.alpha.pk, role="rep")) == {
+        "Rep Alpha",
+        "Rep Alpha-1",
+    }
+    assert _names(people_search(viewer=enablement, text="gamma")) == {"Manager Gamma", "Rep Gamma"}
+    # A team the viewer may not see yields nothing rather than its people.
+    assert not people_search(viewer=org.manager_a, team_id=org.beta.pk).exists()
+
+
+def test_managers_of_lists_nearest_first(org):
+    assert managers_of(org.rep_a1) == [org.manager_a1, org.manager_a, org.director]
+    assert managers_of(org.rep_c) == [org.manager_c]
+    assert managers_of(org.enablement) == []
+
+
+def test_subtree_rep_counts(org):
+    rows = subtree_rep_counts(org.director)
+    assert [(row["team"].name, row["rep_count"]) for row in rows] == [("North", 3)]
+    rows = subtree_rep_counts(org.manager_a)
+    assert [(row["team"].name, row["rep_count"]) for row in rows] == [("Alpha", 2)]
+
+
+def test_organisation_summary(org):
+    assert organisation_summary() == {"people": 13, "reps": 4, "regions": 2, "teams": 4}
+
+
+def _many_reps(user_factory, team, count):
+    user_factory.create_batch(count, rep=True, team=team)
+
+
+def test_reps_visible_to_query_count_does_not_grow_with_reps(
+    org, user_factory, django_assert_num_queries
+):
+    def run():
+        viewer = type(org.manager_a).objects.get(pk=org.manager_a.pk)
+        with django_assert_num_queries(2):  # the subtree paths, then the list
+            return [(rep.display_name, rep.team.name) for rep in reps_visible_to(viewer)]
+
+    small = run()
+    _many_reps(user_factory, org.alpha1, 30)
+    large = run()
+    assert len(large) == len(small) + 30

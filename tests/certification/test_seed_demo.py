@@ -1,0 +1,82 @@
+"""python manage.py seed_demo: a realistic, idempotent demo organisation, never in production."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import AuditEvent, Team, User
+from accounts.selectors import reps_visible_to
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    people = sorted(
+        User.objects.values_list(
+            "email",
+            "display_name",
+            "team__name",
+            "is_rep",
+            "is_manager",
+            "is_enablement",
+            "is_teleprospecting_lead",
+            "is_admin",
+            "time_zone",
+        )
+    )
+    teams = sorted(Team.objects.values_list("name", "kind", "parent__name", "manager__email"))
+    return people, teams, AuditEvent.objects.count()
+
+
+def test_seed_builds_the_documented_organisation(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "Demo organisation ready" in out.getvalue()
+    assert Team.objects.filter(kind=Team.Kind.REGION).count() == 2
+    assert Team.objects.filter(kind=Team.Kind.TEAM).exclude(manager=None).count() == 4
+    assert User.objects.filter(is_rep=True).count() == 40
+    lead = User.objects.get(email="lead@demo.test")
+    manager = User.objects.get(email="manager@demo.test")
+    rep = User.objects.get(email="rep@demo.test")
+    assert lead.is_enablement
+    assert manager.is_manager
+    assert rep.is_rep
+    for person in (lead, manager, rep):
+        assert person.check_password("demo")
+    assert rep in reps_visible_to(manager)
+    assert reps_visible_to(manager).count() == 10
+    assert reps_visible_to(lead).count() == 40
+    # People work in their own time zones.
+    assert User.objects.values("time_zone").distinct().count() > 5
+
+
+def test_seed_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    first = _snapshot()
+    call_command("seed_demo", stdout=StringIO())
+    assert _snapshot() == first  # same people, teams and not one new audit row
+
+
+def test_seed_repairs_a_changed_demo_account(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    rep = User.objects.get(email="rep@demo.test")
+    rep.set_password("changed-it")
+    rep.is_rep = False
+    rep.save()
+    call_command("seed_demo", stdout=StringIO())
+    rep.refresh_from_db()
+    assert rep.is_rep
+    assert rep.check_password("demo")
+
+
+def test_seed_refuses_to_run_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.exists()

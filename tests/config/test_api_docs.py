@@ -1,0 +1,55 @@
+"""OpenAPI schema and Swagger UI: signed-in only, served offline, listing our endpoints."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_schema_needs_authentication(client):
+    assert client.get(reverse("api-schema")).status_code in {401, 403}
+
+
+def test_schema_lists_the_v1_endpoints_and_token_scheme(client, org):
+    client.force_login(org.rep_a)
+    response = client.get(reverse("api-schema"), {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    paths = set(schema["paths"])
+    assert {
+        "/api/v1/auth/token/",
+        "/api/v1/me/",
+        "/api/v1/teams/",
+        "/api/v1/users/",
+        "/api/v1/users/{user_id}/",
+        "/api/v1/auth/tokens/{token_id}/",
+    } <= paths
+    assert schema["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
+    # Asking for a token needs no credentials; every other operation does.
+    assert schema["paths"]["/api/v1/auth/token/"]["post"].get("security", []) in ([], [{}])
+    assert {"tokenAuth": []} in schema["paths"]["/api/v1/me/"]["get"]["security"]
+
+
+def test_docs_page_is_served_without_any_cdn(client, org):
+    assert client.get(reverse("api-docs")).status_code == 302  # sign in first
+    client.force_login(org.rep_a)
+    response = client.get(reverse("api-docs"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+    assert external == []
+    assert "swagger-ui" in html
+    script = re.search(r'<script src="([^"]+\?script[^"]*)"', html)
+    assert script, "the Swagger initialiser is an external script, allowed by our CSP"
+    assert client.get(script.group(1).replace("&amp;", "&")).status_code == 200
+
+
+def test_api_errors_are_json(client, org):
+    client.force_login(org.rep_a)
+    response = client.get("/api/v1/users/999999/")
+    assert response.status_code == 404
+    assert set(response.json()) == {"detail"}

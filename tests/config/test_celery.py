@@ -1,0 +1,75 @@
+"""The Celery app: enqueue after commit, survive a dead broker, round trip through Redis."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import pytest
+from celery import Celery, Task
+from celery.contrib.testing.worker import start_worker
+
+from config.celery import app, enqueue_on_commit, ping
+from tests.conftest import require_service
+
+
+def test_app_serialises_json_only_and_has_time_limits():
+    assert app.conf.task_serializer == "json"
+    assert app.conf.accept_content == ["json"]
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
+    assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_waits_for_commit_and_is_dropped_on_rollback(monkeypatch):
+    from django.db import transaction
+
+    sent = []
+    monkeypatch.setattr(ping, "apply_async", lambda args, kwargs: sent.append((args, kwargs)))
+    with transaction.atomic():
+        enqueue_on_commit(ping)
+        assert sent == []  # nothing leaves before commit
+    assert sent == [((), {})]
+
+    def enqueue_then_fail() -> None:
+        with transaction.atomic():
+            enqueue_on_commit(ping)
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        enqueue_then_fail()
+    assert len(sent) == 1  # a rolled-back transaction sends nothing
+
+
+def _app_like_ours(broker_url: str) -> tuple[Celery, Task]:
+    """A Celery app with our settings but its own broker, so tests never share a pool."""
+    other = Celery("repready-test")
+    other.config_from_object("django.conf:settings", namespace="CELERY")
+    other.conf.update(broker_url=broker_url, result_backend=broker_url, task_always_eager=False)
+    task = other.task(name="repready.ping", ignore_result=False)(ping.run)
+    return other, task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_dead_broker_is_logged_not_raised_and_fails_fast(caplog):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    _other, task = _app_like_ours(f"redis://127.0.0.1:{port}/0")
+    started = time.monotonic()
+    with caplog.at_level(logging.ERROR, logger="config.celery"):
+        enqueue_on_commit(task)  # autocommit: sent at once
+    elapsed = time.monotonic() - started
+    assert "could not enqueue repready.ping: broker unavailable" in caplog.text
+    assert elapsed < 5  # a request never hangs on a dead broker
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)  # the worker runs Django's checks as it starts
+def test_round_trip_through_real_redis():
+    other, task = _app_like_ours(require_service("Redis", "REDIS_URL"))
+    with start_worker(other, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        result = task.delay()
+        assert result.get(timeout=20) == "pong"
+        assert result.successful()

@@ -1,0 +1,117 @@
+"""Bad configuration stops the process with one line; good production config passes --deploy."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.env import ConfigError, database_from_url, mailers_from_env
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "repready.example.com",
+    "DATABASE_URL": "postgres://repready:secret@db.internal:5432/repready",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+}
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ALLOWED_HOSTS",
+            "DJANGO_SETTINGS_MODULE",
+            # set by the browser tests' conftest; --deploy rightly refuses it
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
+    }
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY must be set."),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY is too weak for production"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must be set"),
+        ({"DATABASE_URL": None}, "DATABASE_URL must be set."),
+        ({"REDIS_URL": None}, "REDIS_URL must be set"),
+        (
+            {"DATABASE_URL": "postgres://repready:secret@db:notaport/repready"},
+            "DATABASE_URL 'postgres://repready:***@db:notaport/repready' is malformed",
+        ),
+        ({"DATABASE_URL": "mysql://repready:secret@db/repready"}, "is malformed: expected"),
+        ({"DATABASE_URL": "just some text"}, "is malformed"),
+        ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT must be a whole number"),
+        ({"EMAIL_USE_TLS": "maybe"}, "EMAIL_USE_TLS must be true or false"),
+    ],
+)
+@pytest.mark.parametrize("entry", ["manage.py", "wsgi"])
+def test_bad_production_configuration_fails_in_one_line(change, expected, entry):
+    env = {k: v for k, v in {**GOOD_PRODUCTION, **change}.items() if v is not None}
+    args = ["manage.py", "check"] if entry == "manage.py" else ["-c", "import config.wsgi"]
+    result = _run(args, env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("RepReady configuration error (config.settings.production): ")
+    assert expected in result.stderr
+    assert "secret@" not in result.stderr  # the database password is never printed
+
+
+def test_production_settings_pass_the_deployment_checklist():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], GOOD_PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_local_settings_start_without_any_environment():
+    result = _run(["manage.py", "check"], {"DJANGO_SETTINGS_MODULE": "config.settings.local"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_database_url_parsing():
+    sqlite = database_from_url("sqlite:////tmp/x.sqlite3")
+    assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
+    pg = database_from_url("postgres://u:p@h:6543/name", conn_max_age=60)
+    assert (pg["HOST"], pg["PORT"], pg["NAME"], pg["CONN_MAX_AGE"]) == ("h", 6543, "name", 60)
+    with pytest.raises(ConfigError, match="names no database"):
+        database_from_url("postgres://u:p@h:5432/")
+
+
+def test_smtp_mailer_is_built_from_email_variables(monkeypatch):
+    monkeypatch.setenv("EMAIL_HOST", "smtp.example.com")
+    monkeypatch.setenv("EMAIL_PORT", "587")
+    monkeypatch.setenv("EMAIL_USE_TLS", "true")
+    monkeypatch.setenv("EMAIL_HOST_USER", "mailer")
+    mailers = mailers_from_env("django.core.mail.backends.smtp.EmailBackend")
+    options = mailers["default"]["OPTIONS"]
+    assert (options["host"], options["port"], options["use_tls"], options["username"]) == (
+        "smtp.example.com",
+        587,
+        True,
+        "mailer",
+    )
+    monkeypatch.setenv("EMAIL_USE_SSL", "true")
+    with pytest.raises(ConfigError, match="not both"):
+        mailers_from_env("django.core.mail.backends.smtp.EmailBackend")
