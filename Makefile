@@ -46,7 +46,7 @@ run: $(BASE_STAMP)  ## Install, migrate, seed the demo and serve it on http://12
 	fi
 
 test: $(DEV_STAMP)  ## Install what tests need and run the whole suite
-	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)  ## ruff, mypy and the import layers
 	$(BIN)/ruff check .
