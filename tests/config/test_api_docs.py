@@ -46,6 +46,7 @@ def test_docs_page_is_served_without_any_cdn(client, org):
     script = re.search(r'<script src="([^"]+\?script[^"]*)"', html)
     assert script, "the Swagger initialiser is an external script, allowed by our CSP"
     assert client.get(script.group(1).replace("&amp;", "&")).status_code == 200
+    assert "<style" not in html  # no inline style for the CSP to block
 
 
 def test_api_errors_are_json(client, org):
