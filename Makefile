@@ -60,12 +60,10 @@ format: $(DEV_STAMP)  ## Apply ruff's fixes and formatting
 
 lock: | $(BIN)/python  ## Re-pin requirements/*.txt from pyproject.toml (no URLs written)
 	$(BIN)/pip install --quiet pip-tools
-	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --generate-hashes \
-	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
-	  -o requirements/base.txt pyproject.toml
-	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --generate-hashes \
-	  --allow-unsafe --no-emit-index-url --no-emit-find-links --no-emit-trusted-host \
-	  --extra dev -c requirements/base.txt -o requirements/dev.txt pyproject.toml
+	# Options (hashes, and no index or find-links lines) are in pyproject's [tool.pip-tools].
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -o requirements/base.txt pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --extra dev -c requirements/base.txt \
+	  -o requirements/dev.txt pyproject.toml
 
 clean:  ## Remove the virtual environment, the SQLite database and collected files
 	rm -rf $(VENV) db.sqlite3 staticfiles .mypy_cache .ruff_cache
