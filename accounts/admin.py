@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
@@ -23,11 +24,15 @@ from accounts.services import (
     team_check,
     team_create,
     team_update,
+    user_password_changed,
     user_set_active,
     user_set_roles,
     user_set_team,
 )
 from config.errors import ApplicationError
+
+# Roles that see reps' results or run accounts: only a superuser grants them.
+PRIVILEGED_ROLE_FIELDS = ("is_enablement", "is_admin")
 
 admin.site.site_header = "RepReady administration"
 admin.site.site_title = "RepReady admin"
@@ -85,6 +90,43 @@ class UserAdmin(BaseUserAdmin):
     def role_list(self, user: User) -> str:
         return ", ".join(sorted(role.label for role in user.roles)) or "—"
 
+    # An admin who is not a superuser manages accounts but cannot raise anyone (themself
+    # included, through a second account) to a role that sees results or runs accounts, and
+    # cannot touch superusers at all.
+
+    def _locked_fields(self, request: HttpRequest, obj: User | None) -> list[str]:
+        if request.user.is_superuser:
+            return []
+        locked = list(PRIVILEGED_ROLE_FIELDS)
+        if obj is not None and obj.pk == request.user.pk:
+            locked += [f for f in [*ROLE_FIELDS.values(), "is_active"] if f not in locked]
+        return locked
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        users = super().get_queryset(request)
+        return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + self._locked_fields(request, obj) if obj is not None else fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            return super().get_fieldsets(request, obj)
+        locked = self._locked_fields(request, None)
+        return [
+            (name, {"fields": [f for f in options["fields"] if f not in locked]})
+            for name, options in self.add_fieldsets
+        ]
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> Any:  # noqa: A002
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                user_password_changed(user=user, actor=request.user, reason="set by an admin")  # type: ignore[arg-type]
+        return response
+
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         actor = request.user
         if not change:
@@ -99,6 +141,13 @@ class UserAdmin(BaseUserAdmin):
         # Audited fields go through their services; the rest is saved as edited.
         original = User.objects.get(pk=obj.pk)
         roles, team, active = obj.roles, obj.team, obj.is_active
+        if original.email != obj.email:
+            audit_record(
+                actor=actor,
+                action="user.email_changed",
+                target=obj,  # type: ignore[arg-type]
+                changes={"before": original.email, "after": obj.email},
+            )
         for field in ROLE_FIELDS.values():
             setattr(obj, field, getattr(original, field))
         obj.team, obj.is_active = original.team, original.is_active
@@ -122,7 +171,8 @@ class TeamAdminForm(forms.ModelForm):
         try:
             team_check(
                 name=data.get("name", ""),
-                kind=data.get("kind", ""),
+                # The kind is read-only once a team exists, so it is not in the posted data.
+                kind=data.get("kind", self.instance.kind),
                 parent=data.get("parent"),
                 manager=data.get("manager"),
                 team=self.instance if self.instance.pk else None,

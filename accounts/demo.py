@@ -176,8 +176,9 @@ def _person(
 
 def seed() -> dict[str, Any]:
     """Create or refresh 2 regions, 4 teams with managers, 40 reps and the staff accounts."""
-    # One hash for every demo account: hashing 50 passwords would take most of a minute.
-    password_hash = make_password(DEMO_PASSWORD)
+    # One hash for every demo account (hashing 50 would take most of a minute), with a fixed
+    # salt so that re-seeding writes the same value and does not sign demo sessions out.
+    password_hash = make_password(DEMO_PASSWORD, salt="repreadydemo")
     regions: dict[str, Team] = {}
     for region_name, (email, name, tz) in REGIONS.items():
         region = regions[region_name] = _team(region_name, Team.Kind.REGION, None)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from accounts.models import ISO_WEEKDAYS, ApiToken, Role, Team, User, time_zone_names
 
@@ -22,6 +22,17 @@ class EmailAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password do not match an account.",
     }
+
+
+class InviteAwarePasswordResetForm(PasswordResetForm):
+    """Also send the link to active people who have no password yet (created by an admin).
+
+    Django skips them by default; here a reset link is how a new person sets their first
+    password, as RepReady has no single sign-on.
+    """
+
+    def get_users(self, email: str) -> Any:
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)
 
 
 class ProfileForm(forms.Form):

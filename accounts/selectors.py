@@ -121,13 +121,6 @@ def teams_visible_to(user: Viewer) -> QuerySet[Team]:
     return teams.filter(condition)
 
 
-def teams_with_rep_counts(teams: QuerySet[Team]) -> QuerySet[Team]:
-    """Annotate each team with the number of active reps who are direct members."""
-    return teams.annotate(
-        rep_count=Count("members", filter=Q(members__is_rep=True, members__is_active=True))
-    )
-
-
 def subtree_rep_counts(user: Viewer) -> list[dict[str, Any]]:
     """Return, per team this manager leads, the number of active reps in its whole subtree."""
     paths = managed_team_paths(user)
@@ -144,15 +137,24 @@ def subtree_rep_counts(user: Viewer) -> list[dict[str, Any]]:
     return [{"team": team, "rep_count": totals[f"t{index[team.path]}"]} for team in teams]
 
 
+def team_and_ancestor_paths(team: Team | None) -> list[str]:
+    """Return the paths of the team and of every team above it, outermost first."""
+    if team is None:
+        return []
+    return [team.path[: i + 1] for i, char in enumerate(team.path) if char == "/"]
+
+
 def managers_of(person: User) -> list[User]:
     """Return the active managers leading the person's team or any team above it, nearest first."""
     team = person.team
     if team is None:
         return []
-    path = team.path
-    ancestors = [path[: i + 1] for i, char in enumerate(path) if char == "/"]
     teams = (
-        Team.objects.filter(path__in=ancestors, manager__is_active=True, manager__is_manager=True)
+        Team.objects.filter(
+            path__in=team_and_ancestor_paths(team),
+            manager__is_active=True,
+            manager__is_manager=True,
+        )
         .exclude(manager=person)
         .select_related("manager")
         .order_by("-path")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import ROLE_FIELDS, ApiToken, AuditEvent, Role, Team, User, UserManager
 from accounts.selectors import forget_managed_team_paths
-from config.errors import ApplicationError
+from config.errors import ApplicationError, from_validation_error
 
 
 class _Unset:
@@ -32,12 +32,6 @@ UNSET: Final = _Unset()
 MAX_TEAM_DEPTH: Final = 8
 TOKEN_PATTERN: Final = re.compile(r"^rr_([0-9a-f]{8})_([A-Za-z0-9_-]{40,})$")
 TOKEN_TOUCH_INTERVAL: Final = timedelta(minutes=5)
-
-
-def _validation_error(exc: ValidationError) -> ApplicationError:
-    fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    first = next(iter(fields.values()))[0]
-    return ApplicationError(first, field_errors=fields)
 
 
 def audit_record(
@@ -147,6 +141,20 @@ def team_create(
     return team
 
 
+def _subtree_height(team: Team) -> int:
+    """Levels from the team down to its deepest sub-team (1 for a team without sub-teams)."""
+    deepest = max(
+        (
+            len(path)
+            for path in Team.objects.filter(path__startswith=team.path).values_list(
+                "path", flat=True
+            )
+        ),
+        default=len(team.path),
+    )
+    return (deepest - len(team.path)) // 7 + 1  # each level adds "NNNNNN/"
+
+
 @transaction.atomic
 def team_update(
     *,
@@ -157,6 +165,7 @@ def team_update(
     manager: User | _Unset | None = UNSET,
 ) -> Team:
     """Rename a team, change its manager or move it (with its whole subtree) elsewhere."""
+    caller_team = team
     team = (
         Team.objects.select_for_update(of=("self",))
         .select_related("parent", "manager")
@@ -164,6 +173,15 @@ def team_update(
     )
     new_name = team.name if isinstance(name, _Unset) else (name or "").strip()
     new_parent = team.parent if isinstance(parent, _Unset) else parent
+    if new_parent is not None and new_parent != team.parent:
+        # Lock and re-read the destination: concurrent moves must not build a cycle.
+        new_parent = Team.objects.select_for_update().get(pk=new_parent.pk)
+        list(Team.objects.select_for_update().filter(path__startswith=team.path).values("pk"))
+        if new_parent.depth + _subtree_height(team) > MAX_TEAM_DEPTH:
+            raise ApplicationError(
+                f"Teams nest at most {MAX_TEAM_DEPTH} levels deep; this move would go deeper.",
+                field_errors={"parent": ["Too deep."]},
+            )
     new_manager = team.manager if isinstance(manager, _Unset) else manager
     team_check(name=new_name, kind=team.kind, parent=new_parent, manager=new_manager, team=team)
     changes: dict[str, Any] = {}
@@ -187,12 +205,16 @@ def team_update(
             team.manager.email if team.manager else None,
             new_manager.email if new_manager else None,
         ]
-        if team.manager is not None:
-            forget_managed_team_paths(team.manager)
         team.manager = new_manager
     if changes:
         team.save(update_fields=["name", "parent", "manager"])
         audit_record(actor=actor, action="team.updated", target=team, changes=changes)
+        # Subtrees changed: forget the cached paths on every user object we were handed.
+        for person in (caller_team.manager, new_manager, actor):
+            if person is not None:
+                forget_managed_team_paths(person)
+        caller_team.path, caller_team.parent, caller_team.name = team.path, team.parent, team.name
+        caller_team.manager = team.manager
     return team
 
 
@@ -247,7 +269,7 @@ def user_create(
         user.full_clean(exclude=["password"])
         user.save()
     except ValidationError as exc:
-        raise _validation_error(exc) from None
+        raise from_validation_error(exc) from None
     except IntegrityError:
         raise ApplicationError(f"{email} already has an account.") from None
     audit_record(
@@ -292,16 +314,36 @@ def user_set_team(*, user: User, team: Team | None, actor: User | None) -> User:
 
 @transaction.atomic
 def user_set_active(*, user: User, is_active: bool, actor: User | None) -> User:
-    """Deactivate (or reactivate) an account; a deactivated person cannot sign in or use tokens."""
+    """Deactivate (or reactivate) an account. Deactivating revokes its API tokens for good."""
     if user.is_active != is_active:
         user.is_active = is_active
         user.save(update_fields=["is_active"])
+        if not is_active:
+            _revoke_all_tokens(user=user, actor=actor)
         audit_record(
             actor=actor, action="user.activated" if is_active else "user.deactivated", target=user
         )
     return user
 
 
+@transaction.atomic
+def user_password_changed(*, user: User, actor: User | None, reason: str) -> None:
+    """Record a password change; one made by someone else or by a reset revokes API tokens.
+
+    A reset is how a person takes an account back: tokens made by whoever had it must die too.
+    """
+    revoked = (
+        0 if actor == user and reason == "changed" else _revoke_all_tokens(user=user, actor=actor)
+    )
+    audit_record(
+        actor=actor,
+        action="user.password_changed",
+        target=user,
+        changes={"reason": reason, "tokens_revoked": revoked},
+    )
+
+
+@transaction.atomic
 def user_update_profile(
     *,
     user: User,
@@ -321,7 +363,7 @@ def user_update_profile(
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
         user.refresh_from_db()
-        raise _validation_error(exc) from None
+        raise from_validation_error(exc) from None
     user.save(update_fields=["display_name", "time_zone", "work_start", "work_end", "work_days"])
     return user
 
@@ -400,6 +442,16 @@ def api_token_revoke(*, token: ApiToken, actor: User | None) -> ApiToken:
             changes={"owner_id": token.user_id},
         )
     return token
+
+
+def _revoke_all_tokens(*, user: User, actor: User | None) -> int:
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    count = live.update(revoked_at=timezone.now())
+    if count:
+        audit_record(
+            actor=actor, action="api_token.revoked_all", target=user, changes={"count": count}
+        )
+    return count
 
 
 def api_token_authenticate(*, raw: str) -> ApiToken | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -10,16 +12,27 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts import rules
 from accounts.decorators import rule_required
-from accounts.forms import ApiTokenForm, EmailAuthenticationForm, PeopleFilterForm, ProfileForm
+from accounts.forms import (
+    ApiTokenForm,
+    EmailAuthenticationForm,
+    InviteAwarePasswordResetForm,
+    PeopleFilterForm,
+    ProfileForm,
+)
 from accounts.selectors import api_tokens_of, people_search, teams_visible_to
-from accounts.services import api_token_create, api_token_revoke, user_update_profile
+from accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    user_password_changed,
+    user_update_profile,
+)
 from config.errors import ApplicationError
 
-NEW_TOKEN_SESSION_KEY = "repready_new_api_token"  # noqa: S105 - a session key, not a secret
 PEOPLE_PAGE_SIZE = 50
 
 
@@ -40,8 +53,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change_form.html"
     success_url = reverse_lazy("accounts:password_change_done")
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user_password_changed(user=form.user, actor=form.user, reason="changed")
+        return response
+
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = InviteAwarePasswordResetForm
     template_name = "accounts/password_reset_form.html"
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
@@ -51,6 +70,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        user_password_changed(user=form.user, actor=form.user, reason="reset")
+        return response
 
 
 def _apply_errors(form: ProfileForm | ApiTokenForm, error: ApplicationError) -> None:
@@ -77,25 +101,26 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
 def token_list(request: HttpRequest) -> HttpResponse:
-    """List my API tokens and create a new one; a new secret is shown once."""
+    """List my API tokens and create a new one.
+
+    A new secret appears once, in the response to the POST that made it (never cached, never
+    stored anywhere but as its digest).
+    """
     form = ApiTokenForm(data=request.POST or None)
+    new_token = None
     if request.method == "POST" and form.is_valid():
         try:
-            _token, raw = api_token_create(user=request.user, **form.cleaned_data)
+            _token, new_token = api_token_create(user=request.user, **form.cleaned_data)
         except ApplicationError as error:
             _apply_errors(form, error)
         else:
-            request.session[NEW_TOKEN_SESSION_KEY] = raw
-            return redirect("accounts:token_list")
+            form = ApiTokenForm()
     return render(
         request,
         "accounts/apitoken_list.html",
-        {
-            "form": form,
-            "tokens": api_tokens_of(request.user),
-            "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
-        },
+        {"form": form, "tokens": api_tokens_of(request.user), "new_token": new_token},
     )
 
 

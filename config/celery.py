@@ -8,6 +8,7 @@ from typing import Any
 from celery import Celery, Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from config.env import load_settings_or_exit
 
@@ -27,11 +28,18 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """
 
     def send() -> None:
+        if task.app.conf.task_always_eager:  # runs here and now: its errors are its own
+            task.apply_async(args=args, kwargs=kwargs)
+            return
         try:
             task.apply_async(args=args, kwargs=kwargs)
-        except (OperationalError, ConnectionError, TimeoutError, RuntimeError):
-            # RuntimeError: Celery's Redis result backend gives up reconnecting this way.
+        except (OperationalError, ConnectionError, TimeoutError, RedisError):
             logger.exception("could not enqueue %s: broker unavailable", task.name)
+        except RuntimeError as exc:
+            # Celery's Redis result backend reports giving up on reconnecting this way.
+            if "reconnect" not in str(exc):
+                raise
+            logger.exception("could not enqueue %s: result backend unavailable", task.name)
 
     transaction.on_commit(send, robust=True)
 

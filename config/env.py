@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +18,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
-FALSE_VALUES = {"0", "false", "no", "off", ""}
+FALSE_VALUES = {"0", "false", "no", "off"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+THROTTLE_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
 SUPPORTED_DATABASE_SCHEMES = {"sqlite", "postgres", "postgresql", "pgsql"}
 
 
@@ -36,9 +39,9 @@ def env_str(name: str, default: str | None = None, *, required: bool = False) ->
 
 
 def env_bool(name: str, *, default: bool) -> bool:
-    """Return the variable as a boolean (1/0, true/false, yes/no, on/off)."""
+    """Return the variable as a boolean (1/0, true/false, yes/no, on/off); empty means unset."""
     value = os.environ.get(name)
-    if value is None:
+    if value is None or not value.strip():
         return default
     lowered = value.strip().lower()
     if lowered in TRUE_VALUES:
@@ -48,8 +51,10 @@ def env_bool(name: str, *, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, not {value!r}.")
 
 
-def env_int(name: str, *, default: int, minimum: int | None = None) -> int:
-    """Return the variable as an integer, at least ``minimum`` when given."""
+def env_int(
+    name: str, *, default: int, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return the variable as an integer within ``minimum`` and ``maximum`` when given."""
     value = os.environ.get(name)
     if value is None or not value.strip():
         return default
@@ -59,7 +64,25 @@ def env_int(name: str, *, default: int, minimum: int | None = None) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}.") from None
     if minimum is not None and number < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {number}.")
+    if maximum is not None and number > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, not {number}.")
     return number
+
+
+def env_log_level(name: str, default: str) -> str:
+    """Return a logging level name (DEBUG, INFO, WARNING, ERROR or CRITICAL)."""
+    value = env_str(name, default).strip().upper() or default
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"{name} must be one of {', '.join(LOG_LEVELS)}, not {value!r}.")
+    return value
+
+
+def env_throttle_rate(name: str, default: str) -> str:
+    """Return a DRF rate such as 20/min."""
+    value = env_str(name, default).strip() or default
+    if not THROTTLE_RATE.match(value):
+        raise ConfigError(f"{name} must look like 20/min (per s, min, hour or day), not {value!r}.")
+    return value
 
 
 def env_list(name: str, *, default: list[str] | None = None, required: bool = False) -> list[str]:
@@ -99,8 +122,11 @@ def database_from_url(url: str, *, conn_max_age: int = 0) -> dict[str, Any]:
         raise ConfigError(
             f"DATABASE_URL {shown!r} is malformed ({exc}): expected {example}."
         ) from None
-    if config.get("ENGINE", "").endswith("postgresql") and not config.get("NAME"):
-        raise ConfigError(f"DATABASE_URL {shown!r} names no database: expected {example}.")
+    if config.get("ENGINE", "").endswith("postgresql"):
+        if not config.get("NAME"):
+            raise ConfigError(f"DATABASE_URL {shown!r} names no database: expected {example}.")
+        # A database host that drops packets must not hang a request or the health check.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return dict(config)
 
 

@@ -12,6 +12,14 @@ from accounts.models import Team, User
 from tests.factories.accounts import RegionFactory, TeamFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: throttle counters must not leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def require_service(name: str, env_var: str) -> str:
     """Return the service URL, or skip (fail in CI, where REPREADY_REQUIRE_SERVICES=1)."""
     url = os.environ.get(env_var, "")

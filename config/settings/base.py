@@ -12,7 +12,9 @@ from config.env import (
     database_from_url,
     env_int,
     env_list,
+    env_log_level,
     env_str,
+    env_throttle_rate,
     mailers_from_env,
 )
 
@@ -100,7 +102,8 @@ AUTHENTICATION_BACKENDS = [
     "accounts.backends.AdminRoleBackend",
 ]
 # Apps whose models the admin role manages in Django's admin site (accounts.backends).
-ADMIN_ROLE_APPS = ["accounts", "django_celery_beat", "axes"]
+# django_celery_beat is left to superusers: a schedule can run any task with any arguments.
+ADMIN_ROLE_APPS = ["accounts", "axes"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -115,15 +118,19 @@ LOGIN_REDIRECT_URL = "certification:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
+# Proxies in front of the app: how far X-Forwarded-For is trusted for the client's address,
+# by the sign-in lockout (accounts.security.client_ip) and API throttling alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
+
 # Login lockout (django-axes): five failures for one email from one address lock that pair out.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.security.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
-AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0, minimum=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # Sessions and cookies
 SESSION_COOKIE_HTTPONLY = True
@@ -230,12 +237,18 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.CursorPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_THROTTLE_RATES": {"auth": env_str("API_AUTH_THROTTLE", "20/min")},
+    "DEFAULT_THROTTLE_RATES": {"auth": env_throttle_rate("API_AUTH_THROTTLE", "20/min")},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "accounts.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", default=90, minimum=1)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", default=365, minimum=1)
+API_TOKEN_DEFAULT_DAYS = env_int(
+    "API_TOKEN_DEFAULT_DAYS",
+    default=min(90, API_TOKEN_MAX_DAYS),
+    minimum=1,
+    maximum=API_TOKEN_MAX_DAYS,
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "RepReady API",
@@ -259,7 +272,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
 

@@ -28,5 +28,3 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", default=60, minimum=0)
-
-LOGGING["root"]["level"] = env_str("LOG_LEVEL", "INFO")

@@ -104,3 +104,22 @@ def test_reps_visible_to_query_count_does_not_grow_with_reps(
     _many_reps(user_factory, org.alpha1, 30)
     large = run()
     assert len(large) == len(small) + 30
+
+
+def test_a_manager_in_their_own_team_is_not_their_own_manager(org):
+    assert org.manager_a.team == org.alpha
+    assert managers_of(org.manager_a) == [org.director]
+
+
+def test_a_person_with_several_roles_sees_the_union(org, user_factory):
+    from accounts import rules
+
+    coach = user_factory(rep=True, manager=True, team=org.gamma)
+    from accounts.services import team_create
+
+    team_create(name="Gamma Juniors", parent=org.gamma, manager=coach)
+    junior = user_factory(rep=True, team=org.gamma.children.get())
+    assert _names(reps_visible_to(coach)) == {coach.display_name, junior.display_name}
+    for person in [*org.people, coach, junior]:
+        visible = reps_visible_to(coach).filter(pk=person.pk).exists()
+        assert rules.can_view_rep_records(coach, person) == visible

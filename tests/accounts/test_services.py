@@ -261,3 +261,58 @@ def test_last_used_is_recorded_at_most_every_few_minutes(org, django_assert_num_
         api_token_authenticate(raw=raw)
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+# Review findings ----------------------------------------------------------------------------
+
+
+def test_giving_a_team_to_a_manager_refreshes_their_subtree(org):
+    from accounts.selectors import managed_team_paths
+
+    assert managed_team_paths(org.manager_b) == (org.beta.path,)  # cached on this object
+    team_update(team=org.gamma, actor=org.admin, manager=org.manager_b)
+    assert set(managed_team_paths(org.manager_b)) == {org.beta.path, org.gamma.path}
+
+
+def test_a_move_may_not_push_a_subtree_past_the_depth_limit(org):
+    from accounts.services import MAX_TEAM_DEPTH
+
+    # Build a chain under South that is as deep as allowed, then try to hang Alpha (with its
+    # sub-team) below it.
+    parent = org.south
+    while parent.depth < MAX_TEAM_DEPTH - 1:
+        parent = team_create(name=f"Level {parent.depth + 1}", parent=parent)
+    with pytest.raises(ApplicationError, match="at most"):
+        team_update(team=org.alpha, actor=org.admin, parent=parent)
+    org.alpha1.refresh_from_db()
+    assert org.alpha1.depth == 3
+
+
+def test_token_creation_is_refused_for_an_inactive_account(org):
+    with pytest.raises(ApplicationError, match="inactive"):
+        api_token_create(user=org.inactive_rep, name="x")
+
+
+def test_deactivation_revokes_tokens_for_good(org):
+    token, raw = api_token_create(user=org.rep_a, name="x")
+    user_set_active(user=org.rep_a, is_active=False, actor=org.admin)
+    user_set_active(user=org.rep_a, is_active=True, actor=org.admin)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert api_token_authenticate(raw=raw) is None
+
+
+def test_password_reset_revokes_tokens_but_a_own_change_keeps_them(org):
+    from accounts.services import user_password_changed
+
+    token, _ = api_token_create(user=org.rep_a, name="x")
+    user_password_changed(user=org.rep_a, actor=org.rep_a, reason="changed")
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    user_password_changed(user=org.rep_a, actor=org.rep_a, reason="reset")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    reasons = AuditEvent.objects.filter(action="user.password_changed").values_list(
+        "changes__reason", flat=True
+    )
+    assert sorted(reasons) == ["changed", "reset"]

@@ -259,7 +259,7 @@ def test_admin_site_is_for_admins(client, org):
 
 def test_admin_role_cannot_manage_models_outside_its_apps(org):
     assert org.admin.has_perm("accounts.change_user")
-    assert org.admin.has_perm("django_celery_beat.add_periodictask")
+    assert not org.admin.has_perm("django_celery_beat.add_periodictask")  # superusers only
     assert not org.admin.has_perm("certification.view_anything")
     assert not org.admin.has_module_perms("certification")
     assert not org.enablement.has_perm("accounts.change_user")
@@ -312,3 +312,39 @@ def test_audit_trail_is_read_only_in_admin(client, org):
     )
     event.refresh_from_db()
     assert event.action == "api_token.created"
+
+
+def test_a_new_token_secret_is_not_kept_in_the_session_or_caches(client, org):
+    client.force_login(org.rep_a)
+    response = client.post(
+        reverse("accounts:token_list"), {"name": "CRM", "scopes": ["read"], "expires_in_days": 30}
+    )
+    secret = re.search(r'value="(rr_[^"]+)"', response.content.decode()).group(1)
+    assert "no-store" in response["Cache-Control"]
+    assert secret not in str(dict(client.session))
+
+
+def test_a_person_without_a_password_can_set_one_by_reset(client, org):
+    from accounts.services import user_create
+
+    invited = user_create(email="new.hire@example.test", display_name="New Hire", roles=["rep"])
+    assert not invited.has_usable_password()
+    client.post(reverse("accounts:password_reset"), {"email": "new.hire@example.test"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+)", mail.outbox[0].body)
+    form = client.get(link.group(1), follow=True)
+    client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "first-password-0042", "new_password2": "first-password-0042"},
+    )
+    invited.refresh_from_db()
+    assert invited.check_password("first-password-0042")
+
+
+def test_form_help_and_errors_are_linked_for_screen_readers(client, org):
+    client.force_login(org.rep_a)
+    page = client.post(reverse("accounts:token_list"), {"name": "", "expires_in_days": 0})
+    html = page.content.decode()
+    described = re.search(r'<input[^>]*name="name"[^>]*aria-describedby="([^"]+)"', html)
+    for ref in described.group(1).split():
+        assert f'id="{ref}"' in html

@@ -61,7 +61,7 @@ def test_dead_broker_is_logged_not_raised_and_fails_fast(caplog):
     with caplog.at_level(logging.ERROR, logger="config.celery"):
         enqueue_on_commit(task)  # autocommit: sent at once
     elapsed = time.monotonic() - started
-    assert "could not enqueue repready.ping: broker unavailable" in caplog.text
+    assert "could not enqueue repready.ping" in caplog.text
     assert elapsed < 5  # a request never hangs on a dead broker
 
 

@@ -115,3 +115,26 @@ def test_smtp_mailer_is_built_from_email_variables(monkeypatch):
     monkeypatch.setenv("EMAIL_USE_SSL", "true")
     with pytest.raises(ConfigError, match="not both"):
         mailers_from_env("django.core.mail.backends.smtp.EmailBackend")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL must be one of"),
+        ({"API_AUTH_THROTTLE": "lots"}, "API_AUTH_THROTTLE must look like 20/min"),
+        ({"API_TOKEN_DEFAULT_DAYS": "400"}, "API_TOKEN_DEFAULT_DAYS must be at most 365"),
+    ],
+)
+def test_more_bad_values_fail_at_start(change, expected):
+    result = _run(["manage.py", "check"], {**GOOD_PRODUCTION, **change})
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_empty_switch_means_the_default_not_off():
+    code = "from django.conf import settings; print(settings.SECURE_SSL_REDIRECT)"
+    result = _run(
+        ["manage.py", "shell", "-c", code], {**GOOD_PRODUCTION, "SECURE_SSL_REDIRECT": ""}
+    )
+    assert result.stdout.strip().splitlines()[-1] == "True"

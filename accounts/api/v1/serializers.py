@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import ApiToken, Role, Team, User
+from accounts.models import ApiToken, Team, User
+from accounts.rules import can_view_user
 
 
 class TeamRefOutput(serializers.ModelSerializer):
@@ -21,11 +23,21 @@ class PersonRefOutput(serializers.ModelSerializer):
 
 class TeamOutput(serializers.ModelSerializer):
     parent = TeamRefOutput(read_only=True, allow_null=True)
-    manager = PersonRefOutput(read_only=True, allow_null=True)
+    manager = serializers.SerializerMethodField(
+        help_text="Null when there is none, or when the directory does not show you this person."
+    )
 
     class Meta:
         model = Team
         fields = ["id", "name", "kind", "parent", "manager"]
+
+    @extend_schema_field(PersonRefOutput(allow_null=True))
+    def get_manager(self, team: Team) -> dict[str, object] | None:
+        # A list never shows a person the directory would refuse (users/{id} answers 404).
+        viewer = self.context["request"].user
+        if team.manager is None or not can_view_user(viewer, team.manager):
+            return None
+        return PersonRefOutput(team.manager).data
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -63,6 +75,3 @@ class ApiTokenOutput(serializers.ModelSerializer):
             "last_used_at",
             "revoked_at",
         ]
-
-
-ROLE_CHOICES = Role.choices

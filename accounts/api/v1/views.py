@@ -63,11 +63,8 @@ class TokenCreateApi(APIView):
             username=data.validated_data["email"],
             password=data.validated_data["password"],
         )
-        if getattr(request._request, "axes_locked_out", False):
-            return Response(
-                {"detail": "Too many failed sign-ins. Try again later."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-            )
+        # A locked-out pair never reaches here as a success: django-axes refuses it, and its
+        # middleware answers 429 in JSON (accounts.security.lockout_response).
         if user is None:
             return Response(
                 {"detail": "Unable to sign in with that email and password."},
@@ -118,7 +115,7 @@ class TeamListApi(generics.ListAPIView):
     serializer_class = TeamOutput
 
     def get_queryset(self) -> QuerySet[Team]:
-        return teams_visible_to(self.request.user)
+        return teams_visible_to(self.request.user).select_related("manager__team")
 
 
 class TeamDetailApi(generics.RetrieveAPIView):
@@ -128,13 +125,18 @@ class TeamDetailApi(generics.RetrieveAPIView):
     lookup_url_kwarg = "team_id"
 
     def get_queryset(self) -> QuerySet[Team]:
-        return teams_visible_to(self.request.user)
+        return teams_visible_to(self.request.user).select_related("manager__team")
 
 
 class UserListApi(generics.ListAPIView):
     """List the people I may see, optionally by team subtree, role or text."""
 
     serializer_class = UserOutput
+
+    class FilterSerializer(serializers.Serializer):
+        team = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+        role = serializers.ChoiceField(choices=Role.choices, required=False, allow_blank=True)
+        q = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
     @extend_schema(
         parameters=[
@@ -147,18 +149,13 @@ class UserListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[User]:
-        params = self.request.query_params
-        team_id = params.get("team")
-        if team_id is not None and not team_id.isdigit():
-            raise serializers.ValidationError({"team": ["Must be a team id."]})
-        role = params.get("role") or None
-        if role is not None and role not in Role.values:
-            raise serializers.ValidationError({"role": [f"Choose from {', '.join(Role.values)}."]})
+        filters = self.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
         return people_search(
             viewer=self.request.user,
-            team_id=int(team_id) if team_id else None,
-            role=role,
-            text=params.get("q", ""),
+            team_id=filters.validated_data.get("team"),
+            role=filters.validated_data.get("role") or None,
+            text=filters.validated_data.get("q", ""),
         )
 
 

@@ -136,3 +136,20 @@ def test_list_query_count_does_not_grow(
     with django_assert_max_num_queries(len(small)):
         response = api_client.get(url)
     assert len(response.json()["results"]) > 3
+
+
+@pytest.mark.parametrize("value", ["²", "-1", "1.5", "99999999999999999999"])
+def test_odd_team_ids_are_a_400_not_a_500(api_client, org, value):
+    api_client.force_authenticate(org.enablement)
+    response = api_client.get(reverse("api-v1:user-list"), {"team": value})
+    assert response.status_code == 400
+    assert "team" in response.json()
+
+
+def test_team_list_shows_a_manager_only_to_those_who_may_see_them(api_client, org):
+    api_client.force_authenticate(org.tp_lead)
+    teams = {t["name"]: t for t in api_client.get(reverse("api-v1:team-list")).json()["results"]}
+    assert teams["Alpha"]["manager"] is None  # the directory hides managers from this role
+    api_client.force_authenticate(org.director)
+    teams = {t["name"]: t for t in api_client.get(reverse("api-v1:team-list")).json()["results"]}
+    assert teams["Alpha"]["manager"]["email"] == org.manager_a.email
