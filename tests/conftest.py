@@ -148,3 +148,14 @@ def org(db: None) -> Org:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def exam_for(db: None):
+    """Build a published test assigned to the given reps or teams: exam_for(rep, questions=5)."""
+    from tests.factories.certification import make_exam
+
+    def build(*targets, **kwargs):
+        return make_exam(assign_to=list(targets), **kwargs)
+
+    return build

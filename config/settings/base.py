@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -217,6 +218,14 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _FAST_RETRY}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Every periodic task, declared here; django-celery-beat's scheduler stores and runs them.
+CELERY_BEAT_SCHEDULE = {
+    "close-overdue-attempts": {
+        "task": "certification.close_overdue_attempts",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # Email: console in development, SMTP in production; EMAIL_* variables configure it.
@@ -264,7 +273,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "TeamKindEnum": "accounts.models.Team.Kind",
+        "SubjectKindEnum": "certification.models.catalog.Subject.Kind",
+        "QuestionKindEnum": "certification.models.exams.Question.Kind",
+    },
 }
 
 LOGGING = {
@@ -275,6 +288,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_log_level("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Tests: answers and finishes are accepted this long after the deadline (network latency).
+EXAM_GRACE_SECONDS = env_int("EXAM_GRACE_SECONDS", default=15, minimum=0)
 
 # Demo data builders run by `manage.py seed_demo`, in order.
 DEMO_SEEDERS = ["accounts.demo.seed"]

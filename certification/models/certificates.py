@@ -1,0 +1,64 @@
+"""The certification record shared by all three levels."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from certification.models.catalog import Level, Subject
+
+
+class Certification(models.Model):
+    """A rep holds a subject at a level, earned by a piece of evidence.
+
+    At most one is active per rep, subject and level; earlier ones stay as history.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="certifications"
+    )
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="certifications")
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    subject_version = models.CharField(max_length=40, blank=True)
+    # Evidence: level 1 is earned by a passed test attempt.
+    attempt = models.ForeignKey(
+        "certification.Attempt",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+    )
+
+    class Meta:
+        ordering = ["-issued_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["rep", "subject", "level"],
+                condition=Q(status="active"),
+                name="one_active_certification_per_level",
+            ),
+            models.CheckConstraint(condition=Q(level__in=[1, 2, 3]), name="certification_level"),
+            models.CheckConstraint(
+                condition=~Q(level=1) | Q(attempt__isnull=False),
+                name="level1_certification_has_attempt",
+            ),
+            models.UniqueConstraint(fields=["attempt"], name="one_certification_per_attempt"),
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["rep", "status"], name="cert_rep_status"),
+            models.Index(fields=["subject", "level", "status"], name="cert_subject_level_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject.name} L{self.level} · {self.rep_id} ({self.status})"
