@@ -12,6 +12,7 @@ admin.site.login = admin_login  # type: ignore[method-assign,assignment]
 
 api_v1 = [
     path("", include("accounts.api.v1.urls")),
+    path("", include("certification.api.v1.urls")),
 ]
 
 urlpatterns = [

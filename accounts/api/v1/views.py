@@ -30,7 +30,7 @@ class TokenCreateApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
-    class InputSerializer(serializers.Serializer):
+    class TokenCreateInput(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
         name = serializers.CharField(max_length=100, required=False, default="API token")
@@ -43,20 +43,20 @@ class TokenCreateApi(APIView):
             required=False, min_value=1, max_value=settings.API_TOKEN_MAX_DAYS
         )
 
-    class OutputSerializer(ApiTokenOutput):
+    class TokenCreateOutput(ApiTokenOutput):
         token = serializers.CharField(help_text="The secret. It is shown only this once.")
 
         class Meta(ApiTokenOutput.Meta):
             fields = [*ApiTokenOutput.Meta.fields, "token"]
 
     @extend_schema(
-        request=InputSerializer,
-        responses={201: OutputSerializer},
+        request=TokenCreateInput,
+        responses={201: TokenCreateOutput},
         auth=[],
         summary="Create an API token",
     )
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(
             request._request,  # django-axes records failures on the Django request
@@ -77,7 +77,7 @@ class TokenCreateApi(APIView):
             expires_in_days=data.validated_data.get("expires_in_days"),
         )
         token.token = raw  # type: ignore[attr-defined]
-        return Response(self.OutputSerializer(token).data, status=status.HTTP_201_CREATED)
+        return Response(self.TokenCreateOutput(token).data, status=status.HTTP_201_CREATED)
 
 
 class TokenListApi(generics.ListAPIView):
@@ -133,7 +133,7 @@ class UserListApi(generics.ListAPIView):
 
     serializer_class = UserOutput
 
-    class FilterSerializer(serializers.Serializer):
+    class UserFilter(serializers.Serializer):
         team = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
         role = serializers.ChoiceField(choices=Role.choices, required=False, allow_blank=True)
         q = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -149,7 +149,7 @@ class UserListApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[User]:
-        filters = self.FilterSerializer(data=self.request.query_params)
+        filters = self.UserFilter(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
         return people_search(
             viewer=self.request.user,

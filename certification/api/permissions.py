@@ -1,0 +1,30 @@
+"""API permissions for certification endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+
+def rule(predicate: Callable[[Any], bool]) -> list[type[BasePermission]]:
+    """The project's default permissions (signed in, token scopes) plus the predicate on the
+    user; failing the predicate answers 404, as if the endpoint did not exist, which is the
+    answer the pages give (accounts.decorators.rule_required).
+
+    Use it as ``permission_classes = rule(...)``: it keeps the defaults, so a read-only token
+    still cannot write here.
+    """
+
+    class RulePermission(BasePermission):
+        def has_permission(self, request: Request, view: Any) -> bool:
+            if not predicate(request.user):
+                raise NotFound
+            return True
+
+    RulePermission.__name__ = f"Rule_{getattr(predicate, 'name', 'predicate')}"
+    return [*api_settings.DEFAULT_PERMISSION_CLASSES, RulePermission]
