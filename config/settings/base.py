@@ -294,4 +294,4 @@ LOGGING = {
 EXAM_GRACE_SECONDS = env_int("EXAM_GRACE_SECONDS", default=15, minimum=0)
 
 # Demo data builders run by `manage.py seed_demo`, in order.
-DEMO_SEEDERS = ["accounts.demo.seed"]
+DEMO_SEEDERS = ["accounts.demo.seed", "certification.demo.seed"]

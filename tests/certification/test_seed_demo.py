@@ -6,9 +6,12 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import AuditEvent, Team, User
 from accounts.selectors import reps_visible_to
+from certification.models import Attempt, Certification, Exam, Question, Subject
+from certification.selectors.exams import exams_for_rep, item_analysis
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +31,14 @@ def _snapshot():
         )
     )
     teams = sorted(Team.objects.values_list("name", "kind", "parent__name", "manager__email"))
-    return people, teams, AuditEvent.objects.count()
+    level1 = (
+        Subject.objects.count(),
+        Question.objects.count(),
+        Exam.objects.count(),
+        Attempt.objects.count(),
+        Certification.objects.count(),
+    )
+    return people, teams, level1, AuditEvent.objects.count()
 
 
 def test_seed_builds_the_documented_organisation(settings):
@@ -52,6 +62,19 @@ def test_seed_builds_the_documented_organisation(settings):
     assert reps_visible_to(lead).count() == 40
     # People work in their own time zones.
     assert User.objects.values("time_zone").distinct().count() > 5
+    # Level 1: five published tests with history; the demo rep has one passed, Acme Cloud waiting.
+    assert Exam.objects.filter(status=Exam.Status.PUBLISHED).count() == 5
+    assert Question.objects.count() == 56
+    assert Attempt.objects.count() > 100
+    states = {row.exam.title: row.state for row in exams_for_rep(rep=rep, now=timezone.now())}
+    assert states["Company essentials"] == "passed"
+    assert states["Acme Cloud essentials"] == "not_started"
+    flags = {
+        s.title: s.flags
+        for s in item_analysis(exam=Exam.objects.get(title="Acme Cloud essentials"))
+    }
+    assert "too easy" in flags["Cloud easy"]
+    assert "discriminates negatively" in flags["Cloud pricing trap"]
 
 
 def test_seed_is_idempotent(settings):
@@ -64,6 +87,7 @@ def test_seed_is_idempotent(settings):
 
 def test_seed_repairs_a_changed_demo_account(settings):
     settings.DEBUG = True
+    settings.DEMO_SEEDERS = ["accounts.demo.seed"]  # only people matter here
     call_command("seed_demo", stdout=StringIO())
     rep = User.objects.get(email="rep@demo.test")
     rep.set_password("changed-it")
