@@ -151,6 +151,8 @@ def _finish(request: HttpRequest, attempt: Attempt) -> HttpResponse:
     attempt = attempt_finish(attempt=attempt)
     if attempt.status == Attempt.Status.EXPIRED:
         messages.warning(request, "Time ran out: your saved answers were graded.")
+    elif request.POST.get("timed_out"):
+        messages.info(request, "Time was up, so your answers were submitted for you.")
     return redirect("certification:attempt_result", attempt_id=attempt.pk)
 
 

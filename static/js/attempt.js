@@ -32,11 +32,16 @@
     announcer.textContent = text;
   }
 
-  // Thresholds already behind us when the page loads are not announced.
-  for (const minutes of marks) {
-    if (remaining() <= minutes * 60000 - 60000) {
-      announced.add(minutes);
-    }
+  // Thresholds already reached when the page loads are not announced one by one: a single
+  // message says how little time is left instead.
+  const atLoad = remaining();
+  const reached = marks.filter((minutes) => atLoad <= minutes * 60000);
+  for (const minutes of reached) {
+    announced.add(minutes);
+  }
+  if (reached.length && atLoad > 0) {
+    const least = Math.min(...reached);
+    say(least === 1 ? "Less than a minute left." : `Less than ${least} minutes left.`);
   }
 
   function tick() {
@@ -55,6 +60,10 @@
         submitted = true;
         say("Time is up. Your answers are being submitted.");
         timer.classList.add("timer--done");
+        const timedOut = document.getElementById("timed-out");
+        if (timedOut) {
+          timedOut.value = "1";
+        }
         if (finishButton) {
           form.requestSubmit(finishButton);
         }
@@ -91,6 +100,10 @@
         const link = document.querySelector(`[data-question-link="${id}"]`);
         if (link) {
           link.classList.toggle("is-answered", now);
+          const state = link.querySelector(".visually-hidden");
+          if (state) {
+            state.textContent = now ? ", answered" : ", not answered";
+          }
         }
       }
     });

@@ -19,6 +19,7 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, WebError
 from pytest_django.live_server_helper import LiveServer
 
 from accounts import demo
+from certification import demo as certification_demo
 from config.env import env_bool
 
 # Playwright's sync API runs an asyncio event loop in the test thread (it drives the browser
@@ -127,3 +128,13 @@ def new_context(
 def demo_org(transactional_db: None, live_server: LiveServer) -> dict[str, Any]:
     """The demo organisation, committed where the live server's requests can read it."""
     return demo.seed()
+
+
+@pytest.fixture
+def demo_full(transactional_db: None, live_server: LiveServer) -> dict[str, Any]:
+    """The demo organisation and its level-1 content (subjects, banks, tests, past attempts).
+
+    Seeding takes several seconds, and each test needs a clean database (attempts change it),
+    so this is per test: keep the tests that use it few.
+    """
+    return {"people": demo.seed(), "content": certification_demo.seed()}

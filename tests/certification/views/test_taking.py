@@ -228,3 +228,24 @@ def test_page_query_counts_do_not_grow_with_questions(
         listing_count = len(listing)
     assert counts[0] == counts[1]
     assert listing_count <= 12
+
+
+def test_a_page_that_submits_itself_says_why(client, org, exam_for):
+    exam = exam_for(org.rep_a)
+    attempt = attempt_start(exam=exam, rep=org.rep_a).attempt
+    client.force_login(org.rep_a)
+    response = client.post(
+        reverse("certification:attempt_save", args=[attempt.pk]),
+        {"finish": "1", "timed_out": "1"},
+        follow=True,
+    )
+    assert "Time was up, so your answers were submitted for you." in response.content.decode()
+
+
+def test_the_timer_is_exposed_to_assistive_technology(client, org, exam_for):
+    exam = exam_for(org.rep_a)
+    attempt = attempt_start(exam=exam, rep=org.rep_a).attempt
+    client.force_login(org.rep_a)
+    page = client.get(reverse("certification:attempt", args=[attempt.pk])).content.decode()
+    assert 'id="timer" role="timer"' in page
+    assert 'id="timer-announcer" role="status" aria-live="polite"' in page
