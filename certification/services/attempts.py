@@ -207,27 +207,52 @@ def _clean_selection(item: AttemptQuestion, choice_ids: Any) -> list[int]:
 
 
 @transaction.atomic
-def _save(attempt: Attempt, question_id: int, choice_ids: Any, now: datetime) -> Any:
-    locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-    if locked.status != Attempt.Status.IN_PROGRESS:
-        return locked
-    if is_overdue(locked, now):
-        _close(locked, now)
-        return locked
-    item = AttemptQuestion.objects.filter(attempt=locked, question_id=question_id).first()
-    if item is None:
-        raise NotFoundError("That question is not part of this attempt.")
+def _save(attempt_id: int, rep: User, question_id: int, choice_ids: Any, now: datetime) -> Any:
+    # One read: the item with its attempt, locking the attempt's row only (finishing takes the
+    # same lock, so an answer is either in the grade or refused, never lost in between).
+    try:
+        item = (
+            AttemptQuestion.objects.select_related("attempt")
+            .select_for_update(of=("attempt",))
+            .only(
+                "snapshot",
+                "question_id",
+                "attempt__status",
+                "attempt__deadline",
+                "attempt__rep_id",
+                "attempt__exam_id",
+            )
+            .get(attempt_id=attempt_id, attempt__rep_id=rep.pk, question_id=question_id)
+        )
+    except AttemptQuestion.DoesNotExist:
+        raise NotFoundError("No such question in your attempts.") from None
+    attempt = item.attempt
+    if attempt.status != Attempt.Status.IN_PROGRESS:
+        return attempt
+    if is_overdue(attempt, now):
+        closing = Attempt.objects.select_related("exam__subject", "rep").get(pk=attempt.pk)
+        return _close(closing, now)
     item.selected = _clean_selection(item, choice_ids)
     item.answered_at = now
-    item.save(update_fields=["selected", "answered_at"])
+    AttemptQuestion.objects.filter(pk=item.pk).update(
+        selected=item.selected, answered_at=item.answered_at
+    )
     return item
 
 
 def attempt_answer(
-    *, attempt: Attempt, question_id: int, choice_ids: Any, now: datetime | None = None
+    *,
+    attempt_id: int,
+    rep: User,
+    question_id: int,
+    choice_ids: Any,
+    now: datetime | None = None,
 ) -> AttemptQuestion:
-    """Save (or clear, with no ids) the rep's answer to one question of an open attempt."""
-    outcome = _save(attempt, question_id, choice_ids, now or timezone.now())
+    """Save (or clear, with no ids) the rep's answer to one question of their open attempt.
+
+    Another rep's attempt, or a question it does not hold, is NotFoundError.
+    """
+    outcome = _save(attempt_id, rep, question_id, choice_ids, now or timezone.now())
     if isinstance(outcome, Attempt):  # closed before or by this request; the grade is kept
         raise _closed_error(outcome)
     return outcome

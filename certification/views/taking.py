@@ -113,7 +113,8 @@ def attempt_save(request: HttpRequest, attempt_id: int) -> HttpResponse:  # noqa
     try:
         for question_id in question_ids:
             attempt_answer(
-                attempt=attempt,
+                attempt_id=attempt.pk,
+                rep=request.user,  # type: ignore[arg-type]
                 question_id=question_id,
                 choice_ids=_choice_ids(request, question_id),
             )

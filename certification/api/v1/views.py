@@ -121,11 +121,13 @@ class AnswerApi(RepApi):
 
     @extend_schema(request=AnswerInput, responses={200: AnswerOutput, **ERRORS})
     def put(self, request: Request, attempt_id: int, question_id: int) -> Response:
-        attempt = attempt_get_for_rep(attempt_id=attempt_id, rep=self.rep)
         data = self.AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = attempt_answer(
-            attempt=attempt, question_id=question_id, choice_ids=data.validated_data["choices"]
+            attempt_id=attempt_id,
+            rep=self.rep,
+            question_id=question_id,
+            choice_ids=data.validated_data["choices"],
         )
         return Response(
             self.AnswerOutput(

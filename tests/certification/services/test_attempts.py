@@ -47,7 +47,13 @@ def _answer_all(attempt, *, right: int, now=None):
             if i < right
             else next(c["id"] for c in item.snapshot["choices"] if Decimal(c["weight"]) == 0)
         )
-        attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=[choice], now=now)
+        attempt_answer(
+            attempt_id=attempt.pk,
+            rep=attempt.rep,
+            question_id=item.question_id,
+            choice_ids=[choice],
+            now=now,
+        )
 
 
 # Drawing ------------------------------------------------------------------------------------
@@ -206,11 +212,23 @@ def test_answers_are_saved_and_can_change_or_clear(org, exam_for):
     attempt = attempt_start(exam=exam, rep=org.rep_a).attempt
     item = attempt.items.order_by("position").first()
     choice_ids = [c["id"] for c in item.snapshot["choices"]]
-    attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=[choice_ids[0]])
-    attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=[choice_ids[1]])
+    attempt_answer(
+        attempt_id=attempt.pk,
+        rep=attempt.rep,
+        question_id=item.question_id,
+        choice_ids=[choice_ids[0]],
+    )
+    attempt_answer(
+        attempt_id=attempt.pk,
+        rep=attempt.rep,
+        question_id=item.question_id,
+        choice_ids=[choice_ids[1]],
+    )
     item.refresh_from_db()
     assert item.selected == [choice_ids[1]]
-    attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=[])
+    attempt_answer(
+        attempt_id=attempt.pk, rep=attempt.rep, question_id=item.question_id, choice_ids=[]
+    )
     item.refresh_from_db()
     assert item.selected == []
 
@@ -226,7 +244,9 @@ def test_bad_answers_are_refused_and_nothing_changes(org, exam_for, bad):
     if bad == "two":
         bad = [c["id"] for c in item.snapshot["choices"][:2]]  # two options on single choice
     with pytest.raises(ApplicationError) as raised:
-        attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=bad)
+        attempt_answer(
+            attempt_id=attempt.pk, rep=attempt.rep, question_id=item.question_id, choice_ids=bad
+        )
     assert "choices" in raised.value.field_errors
     item.refresh_from_db()
     assert item.selected == []
@@ -237,7 +257,7 @@ def test_a_question_outside_the_attempt_is_404(org, exam_for):
     attempt = attempt_start(exam=exam, rep=org.rep_a).attempt
     other = make_question(BankFactory())
     with pytest.raises(NotFoundError):
-        attempt_answer(attempt=attempt, question_id=other.pk, choice_ids=[])
+        attempt_answer(attempt_id=attempt.pk, rep=attempt.rep, question_id=other.pk, choice_ids=[])
 
 
 # The clock ----------------------------------------------------------------------------------
@@ -250,7 +270,11 @@ def test_answer_within_the_grace_is_accepted(org, exam_for, settings):
     item = attempt.items.first()
     late = attempt.deadline + timedelta(seconds=10)
     attempt_answer(
-        attempt=attempt, question_id=item.question_id, choice_ids=[_right(item)], now=late
+        attempt_id=attempt.pk,
+        rep=attempt.rep,
+        question_id=item.question_id,
+        choice_ids=[_right(item)],
+        now=late,
     )
     assert attempt_finish(attempt=attempt, now=late).status == Attempt.Status.FINISHED
 
@@ -264,7 +288,11 @@ def test_after_the_deadline_answers_are_refused_and_saved_ones_graded(org, exam_
     item = attempt.items.order_by("position").last()
     with pytest.raises(ConflictError) as raised:
         attempt_answer(
-            attempt=attempt, question_id=item.question_id, choice_ids=[_right(item)], now=too_late
+            attempt_id=attempt.pk,
+            rep=attempt.rep,
+            question_id=item.question_id,
+            choice_ids=[_right(item)],
+            now=too_late,
         )
     assert raised.value.code == "time_up"
     attempt.refresh_from_db()
@@ -340,7 +368,9 @@ def test_answers_after_finishing_are_refused(org, exam_for):
     attempt_finish(attempt=attempt)
     item = attempt.items.first()
     with pytest.raises(ConflictError) as raised:
-        attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=[])
+        attempt_answer(
+            attempt_id=attempt.pk, rep=attempt.rep, question_id=item.question_id, choice_ids=[]
+        )
     assert raised.value.code == "attempt_closed"
 
 
@@ -361,7 +391,9 @@ def test_editing_the_bank_does_not_change_a_drawn_attempt(org, exam_for):
         ),
         actor=None,
     )
-    attempt_answer(attempt=attempt, question_id=question.pk, choice_ids=[right])
+    attempt_answer(
+        attempt_id=attempt.pk, rep=attempt.rep, question_id=question.pk, choice_ids=[right]
+    )
     assert attempt_finish(attempt=attempt).score == Decimal(100)
 
 
@@ -398,3 +430,13 @@ def test_concurrent_finishes_yield_one_grade_on_postgresql(org, exam_for):
     assert len(set(results)) == 1
     assert Certification.objects.filter(rep=org.rep_a).count() == 1
     assert AuditEvent.objects.filter(action="certification.issued").count() == 1
+
+
+def test_another_reps_attempt_cannot_be_answered(org, exam_for):
+    exam = exam_for(org.rep_a, org.rep_b)
+    attempt = attempt_start(exam=exam, rep=org.rep_a).attempt
+    item = attempt.items.first()
+    with pytest.raises(NotFoundError):
+        attempt_answer(
+            attempt_id=attempt.pk, rep=org.rep_b, question_id=item.question_id, choice_ids=[]
+        )

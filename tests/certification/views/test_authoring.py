@@ -72,7 +72,12 @@ def _finish(exam: Exam, rep: User, *, right: int) -> Attempt:
         weights = {c["id"]: Decimal(c["weight"]) for c in item.snapshot["choices"]}
         wanted = Decimal(100) if i < right else Decimal(0)
         choice = next(cid for cid, w in weights.items() if w == wanted)
-        attempt_answer(attempt=attempt, question_id=item.question_id, choice_ids=[choice])
+        attempt_answer(
+            attempt_id=attempt.pk,
+            rep=attempt.rep,
+            question_id=item.question_id,
+            choice_ids=[choice],
+        )
     return attempt_finish(attempt=attempt)
 
 
