@@ -182,8 +182,8 @@ def _p_right(ability: float, title: str, rng: random.Random) -> float:
         return 0.98
     if title == TOO_HARD:
         return 0.08
-    if title == BACKWARDS:  # the plausible distractor tempts the confident
-        return 1 / (1 + math.exp(1.6 * ability - 0.4))
+    if title == BACKWARDS:  # the plausible distractor tempts the confident, every time
+        return 1.0 if ability < 0.7 else 0.0
     difficulty = rng.uniform(-1.6, 0.6)
     return 1 / (1 + math.exp(-(1.4 * ability - difficulty)))
 
@@ -204,9 +204,13 @@ def _sit(exam: Exam, rep: User, ability: float, start: datetime, rng: random.Ran
     for i, item in enumerate(items):
         # Each question's difficulty is stable across reps: seed it by the question.
         question_rng = random.Random(item.question_id)
-        right = rng.random() < _p_right(ability, item.snapshot["title"], question_rng)
+        # The demo rep's history is the README's promise: they aced Company essentials.
+        right = rep.email == NAMED_REP or (
+            rng.random() < _p_right(ability, item.snapshot["title"], question_rng)
+        )
         attempt_answer(
-            attempt=attempt,
+            attempt_id=attempt.pk,
+            rep=rep,
             question_id=item.question_id,
             choice_ids=_choose(item.snapshot, right, rng),
             now=start + timedelta(seconds=40 * (i + 1)),
