@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint format lock clean
+.PHONY: help run test lint format lock clean bench
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ run: $(BASE_STAMP)  ## Install, migrate, seed the demo and serve it on http://12
 
 test: $(DEV_STAMP)  ## Install what tests need and run the whole suite
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+bench: $(DEV_STAMP)  ## Load-test a level-1 attempt on gunicorn + PostgreSQL (bench/README.md)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(DEV_STAMP)  ## ruff, mypy and the import layers
 	$(BIN)/ruff check .

@@ -13,9 +13,10 @@
 # the working directory is always the project root, whatever directory this is called from.
 # DJANGO_SETTINGS_MODULE defaults to config.settings.production.
 #
-# Tuning, all optional: PORT (8000), WEB_BIND_HOST (0.0.0.0), WEB_CONCURRENCY (2 gunicorn
-# workers), GUNICORN_THREADS (4), GUNICORN_TIMEOUT (30), GUNICORN_GRACEFUL_TIMEOUT (30),
-# GUNICORN_KEEP_ALIVE (5), GUNICORN_MAX_REQUESTS (1000, 0 turns recycling off),
+# Tuning, all optional: PORT (8000), WEB_BIND_HOST (0.0.0.0), WEB_CONCURRENCY (gunicorn
+# workers, twice the CPUs), GUNICORN_THREADS (1), GUNICORN_TIMEOUT (30),
+# GUNICORN_GRACEFUL_TIMEOUT (30), GUNICORN_KEEP_ALIVE (5), GUNICORN_MAX_REQUESTS (20000, 0 turns
+# recycling off), GUNICORN_MAX_REQUESTS_JITTER (2000),
 # FORWARDED_ALLOW_IPS (127.0.0.1), LOG_LEVEL (INFO), CELERY_CONCURRENCY (2),
 # CELERY_QUEUES (comma-separated; all queues when empty).
 set -euo pipefail
@@ -38,16 +39,18 @@ fi
 case "$role" in
     web)
         # gunicorn reads WEB_CONCURRENCY itself on import and fails on an empty value.
-        export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
+        # Measured in bench/ on 2 cores: one thread per worker and two workers per core give
+        # the best throughput and tail latency (threads queue for the GIL; see bench/README.md).
+        export WEB_CONCURRENCY="${WEB_CONCURRENCY:-$(( $(nproc) * 2 ))}"
         args=(
             --bind "${WEB_BIND_HOST:-0.0.0.0}:${PORT:-8000}"
             --workers "$WEB_CONCURRENCY"
-            --threads "${GUNICORN_THREADS:-4}"
+            --threads "${GUNICORN_THREADS:-1}"
             --timeout "${GUNICORN_TIMEOUT:-30}"
             --graceful-timeout "${GUNICORN_GRACEFUL_TIMEOUT:-30}"
             --keep-alive "${GUNICORN_KEEP_ALIVE:-5}"
-            --max-requests "${GUNICORN_MAX_REQUESTS:-1000}"
-            --max-requests-jitter "${GUNICORN_MAX_REQUESTS_JITTER:-100}"
+            --max-requests "${GUNICORN_MAX_REQUESTS:-20000}"
+            --max-requests-jitter "${GUNICORN_MAX_REQUESTS_JITTER:-2000}"
             --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
             --access-logfile -
             --error-logfile -

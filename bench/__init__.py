@@ -1,0 +1,1 @@
+"""RepReady's load bench: ``make bench`` (see bench/README.md)."""
