@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import rules
+from django.db.models import Q
+from django.utils import timezone
 
-from accounts.rules import can_view_rep_records, is_enablement, is_rep
-from certification.models import Attempt
+from accounts.rules import (
+    can_view_rep_records,
+    is_active_rep,
+    is_enablement,
+    is_manager_of,
+    is_rep,
+)
+from accounts.selectors import team_and_ancestor_paths
+from certification.models import Attempt, ObserverDelegation
 
 # Enablement authors subjects, banks, questions and tests, assigns them and reads results.
 can_author = is_enablement
@@ -26,3 +35,77 @@ def may_see_attempt_result(user: Any, attempt: Attempt | None) -> bool:
     return attempt is not None and (
         owns_attempt(user, attempt) or can_view_rep_records(user, attempt.rep)
     )
+
+
+# Levels 2 and 3 --------------------------------------------------------------------------------
+
+
+@rules.predicate
+def is_session_rep(user: Any, session: Any) -> bool:
+    """The user is the rep being assessed."""
+    return session is not None and user.is_authenticated and session.rep_id == user.pk
+
+
+@rules.predicate
+def is_on_panel(user: Any, session: Any) -> bool:
+    """The user is a judge on the session's panel."""
+    if session is None or not user.is_authenticated:
+        return False
+    return any(member.judge_id == user.pk for member in session.panel.all())
+
+
+@rules.predicate
+def is_role_player(user: Any, session: Any) -> bool:
+    """The user plays the buyer in the session."""
+    return session is not None and user.is_authenticated and session.role_player_id == user.pk
+
+
+@rules.predicate
+def is_session_owner(user: Any, session: Any) -> bool:
+    """The user reviews and releases the session's result."""
+    return session is not None and user.is_authenticated and session.owner_id == user.pk
+
+
+@rules.predicate
+def manages_session_rep(user: Any, session: Any) -> bool:
+    """The user manages the rep being assessed."""
+    return session is not None and is_manager_of(user, session.rep)
+
+
+# Never the rep: not even a rep who is also enablement or sits on other panels.
+can_see_buyer_brief = ~is_session_rep & (
+    is_on_panel | is_role_player | is_session_owner | is_enablement
+)
+can_see_judge_notes = ~is_session_rep & (is_on_panel | is_session_owner | is_enablement)
+can_score_session = is_on_panel & ~is_session_rep
+can_release_session = ~is_session_rep & (is_session_owner | is_enablement)
+can_view_session = (
+    is_session_rep
+    | is_on_panel
+    | is_role_player
+    | is_session_owner
+    | is_enablement
+    | manages_session_rep
+)
+can_manage_assessments = is_enablement
+
+
+@rules.predicate
+def has_observer_delegation(user: Any, rep: Any) -> bool:
+    """Enablement has named the user to observe this rep (or the rep's team), still valid."""
+    if rep is None or not user.is_authenticated or not user.is_active:
+        return False
+    return ObserverDelegation.objects.filter(
+        Q(rep=rep) | Q(team__path__in=team_and_ancestor_paths(rep.team)),
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()),
+        delegate=user,
+    ).exists()
+
+
+@rules.predicate
+def is_other_person(user: Any, rep: Any) -> bool:
+    return rep is not None and user.is_authenticated and rep.pk != user.pk
+
+
+# Who may observe a rep in the field and sign off level 3: their manager or a named delegate.
+can_observe = is_other_person & is_active_rep & (is_manager_of | has_observer_delegation)

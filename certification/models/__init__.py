@@ -1,5 +1,13 @@
 """Certification models, one module per part of the domain."""
 
+from certification.models.assessments import (
+    AssessmentSession,
+    CriterionRating,
+    PanelMember,
+    Scenario,
+    Scorecard,
+    SessionResult,
+)
 from certification.models.catalog import Level, Subject
 from certification.models.certificates import Certification
 from certification.models.exams import (
@@ -12,17 +20,43 @@ from certification.models.exams import (
     Question,
     QuestionBank,
 )
+from certification.models.guides import Criterion, Guide, GuideVersion
+from certification.models.signoffs import (
+    FieldObservation,
+    InteractionKind,
+    ObservationRating,
+    ObserverDelegation,
+    SignOff,
+    SignOffAcknowledgement,
+    SignOffRevocation,
+)
 
 __all__ = [
+    "AssessmentSession",
     "Attempt",
     "AttemptQuestion",
     "Certification",
     "Choice",
+    "Criterion",
+    "CriterionRating",
     "Exam",
     "ExamAssignment",
     "ExamSection",
+    "FieldObservation",
+    "Guide",
+    "GuideVersion",
+    "InteractionKind",
     "Level",
+    "ObservationRating",
+    "ObserverDelegation",
+    "PanelMember",
     "Question",
     "QuestionBank",
+    "Scenario",
+    "Scorecard",
+    "SessionResult",
+    "SignOff",
+    "SignOffAcknowledgement",
+    "SignOffRevocation",
     "Subject",
 ]

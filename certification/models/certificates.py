@@ -31,7 +31,8 @@ class Certification(models.Model):
     issued_at = models.DateTimeField()
     expires_at = models.DateTimeField(null=True, blank=True)
     subject_version = models.CharField(max_length=40, blank=True)
-    # Evidence: level 1 is earned by a passed test attempt.
+    # Evidence: a passed test attempt (level 1), a released assessment session (level 2), a
+    # field sign-off (level 3).
     attempt = models.ForeignKey(
         "certification.Attempt",
         null=True,
@@ -39,6 +40,22 @@ class Certification(models.Model):
         on_delete=models.PROTECT,
         related_name="certifications",
     )
+    session = models.ForeignKey(
+        "certification.AssessmentSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+    )
+    signoff = models.ForeignKey(
+        "certification.SignOff",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certifications",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -54,6 +71,19 @@ class Certification(models.Model):
                 name="level1_certification_has_attempt",
             ),
             models.UniqueConstraint(fields=["attempt"], name="one_certification_per_attempt"),
+            models.CheckConstraint(
+                condition=~Q(level=2) | Q(session__isnull=False),
+                name="level2_certification_has_session",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level=3) | Q(signoff__isnull=False),
+                name="level3_certification_has_signoff",
+            ),
+            models.UniqueConstraint(fields=["session"], name="one_certification_per_session"),
+            models.CheckConstraint(
+                condition=~Q(status="revoked") | Q(revoked_at__isnull=False),
+                name="revoked_certification_dated",
+            ),
         ]
         indexes: ClassVar = [
             models.Index(fields=["rep", "status"], name="cert_rep_status"),

@@ -6,7 +6,19 @@ from datetime import datetime
 
 from accounts.models import User
 from accounts.services import audit_record
-from certification.models import Attempt, Certification, Subject
+from certification.models import AssessmentSession, Attempt, Certification, SignOff, Subject
+
+
+def _evidence_label(
+    attempt: Attempt | None, session: AssessmentSession | None, signoff: SignOff | None
+) -> str | None:
+    if attempt is not None:
+        return f"attempt {attempt.pk}"
+    if session is not None:
+        return f"assessment session {session.pk}"
+    if signoff is not None:
+        return f"field sign-off {signoff.pk}"
+    return None
 
 
 def certification_issue(
@@ -16,10 +28,13 @@ def certification_issue(
     level: int,
     now: datetime,
     attempt: Attempt | None = None,
+    session: AssessmentSession | None = None,
+    signoff: SignOff | None = None,
 ) -> Certification:
     """Issue the certification, or return the active one the rep already holds at that level.
 
-    Runs inside the caller's transaction, which holds the lock on the evidence (the attempt):
+    The evidence is a passed attempt (level 1), a released session (level 2) or a sign-off
+    (level 3). Runs inside the caller's transaction, which holds the lock on that evidence:
     issuing twice for the same evidence returns the same record.
     """
     existing = Certification.objects.filter(
@@ -34,6 +49,8 @@ def certification_issue(
         issued_at=now,
         subject_version=subject.current_version,
         attempt=attempt,
+        session=session,
+        signoff=signoff,
     )
     audit_record(
         actor=None,
@@ -43,7 +60,26 @@ def certification_issue(
             "rep": rep.email,
             "subject": subject.name,
             "level": level,
-            "evidence": f"attempt {attempt.pk}" if attempt else None,
+            "evidence": _evidence_label(attempt, session, signoff),
         },
+    )
+    return certification
+
+
+def certification_revoke(
+    *, certification: Certification, reason: str, actor: User | None, now: datetime
+) -> Certification:
+    """Revoke an active certification, with the reason, keeping the record as history."""
+    if certification.status != Certification.Status.ACTIVE:
+        return certification
+    certification.status = Certification.Status.REVOKED
+    certification.revoked_at = now
+    certification.revoked_reason = reason.strip()
+    certification.save(update_fields=["status", "revoked_at", "revoked_reason"])
+    audit_record(
+        actor=actor,
+        action="certification.revoked",
+        target=certification,
+        changes={"reason": certification.revoked_reason},
     )
     return certification

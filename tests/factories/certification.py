@@ -102,3 +102,59 @@ def make_exam(
     if teams or reps:
         exam_assign(exam=exam, teams=teams, reps=reps, actor=None)
     return exam
+
+
+def make_guide(
+    *,
+    criteria: int = 3,
+    critical: tuple[int, ...] = (),
+    weights: tuple[int | str, ...] | None = None,
+    scale: tuple[int, int] = (1, 4),
+    pass_level: int = 3,
+    threshold: str = "70",
+    name: str | None = None,
+    subject: Subject | None = None,
+):
+    """A guide whose criteria are "C1", "C2"... with judge notes "Notes C1"... (secrets)."""
+    from certification.services.guides import CriterionInput, GuideContent, guide_create
+
+    n = next(_sequence)
+    weights = weights or tuple(1 for _ in range(criteria))
+    points = range(scale[0], scale[1] + 1)
+    content = GuideContent(
+        criteria=[
+            CriterionInput(
+                title=f"C{i + 1}",
+                rep_description=f"What C{i + 1} looks for",
+                judge_notes=f"Notes C{i + 1} for judges only {n}",
+                descriptors={p: f"C{i + 1} at {p}" for p in points},
+                weight=Decimal(str(weights[i])),
+                is_critical=i in critical,
+            )
+            for i in range(criteria)
+        ],
+        introduction="How you will be assessed.",
+        scale_min=scale[0],
+        scale_max=scale[1],
+        pass_level=pass_level,
+        pass_threshold=Decimal(threshold),
+    )
+    return guide_create(name=name or f"Guide {n}", content=content, actor=None, subject=subject)
+
+
+def make_scenario(*, guide=None, subject: Subject | None = None, **values: Any):
+    from certification.services.assessments import scenario_create
+
+    n = next(_sequence)
+    defaults = {
+        "title": f"Discovery call {n}",
+        "rep_brief": "Open the call and find the buyer's priorities.",
+        "buyer_brief": f"BUYER-SECRET-{n}: budget is 40k, reveal only if asked.",
+        "min_judges": 2,
+    }
+    return scenario_create(
+        subject=subject or SubjectFactory(),
+        guide=guide or make_guide(),
+        actor=None,
+        **{**defaults, **values},
+    )
