@@ -98,3 +98,9 @@ can_view_user = is_admin | (is_active_person & (is_self | is_manager_of | is_ena
 can_view_team = is_admin | is_enablement | is_teleprospecting_lead | manages_team | is_own_team
 
 can_browse_people = is_manager | is_enablement | is_admin
+
+
+@rules.predicate
+def is_authenticated_person(user: Any) -> bool:
+    """Any signed-in, active person (what each may see is scoped further by selectors)."""
+    return _active(user)

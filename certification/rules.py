@@ -109,3 +109,19 @@ def is_other_person(user: Any, rep: Any) -> bool:
 
 # Who may observe a rep in the field and sign off level 3: their manager or a named delegate.
 can_observe = is_other_person & is_active_rep & (is_manager_of | has_observer_delegation)
+
+
+@rules.predicate
+def is_signer(user: Any, signoff: Any) -> bool:
+    """The user signed this sign-off."""
+    return signoff is not None and user.is_authenticated and signoff.signed_by_id == user.pk
+
+
+@rules.predicate
+def may_see_signed_rep(user: Any, signoff: Any) -> bool:
+    """The user may read the signed rep's records (the rep, their managers, enablement)."""
+    return signoff is not None and can_view_rep_records(user, signoff.rep)
+
+
+can_view_signoff = is_signer | may_see_signed_rep
+can_amend_signoff = is_signer | is_enablement

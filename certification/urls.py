@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from certification.views import authoring, home, taking
 
@@ -56,4 +56,7 @@ urlpatterns = [
     path("manage/tests/<int:exam_id>/results/", authoring.exam_results, name="manage_exam_results"),
     path("manage/tests/<int:exam_id>/items/", authoring.item_analysis, name="manage_exam_items"),
     path("manage/attempts/<int:attempt_id>/", authoring.attempt_detail, name="manage_attempt"),
+    # Levels 2 and 3
+    path("", include("certification.urls_assessing")),
+    path("", include("certification.urls_assessment_admin")),
 ]

@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
         "TeamKindEnum": "accounts.models.Team.Kind",
         "SubjectKindEnum": "certification.models.catalog.Subject.Kind",
         "QuestionKindEnum": "certification.models.exams.Question.Kind",
+        "ScenarioKindEnum": "certification.models.assessments.Scenario.Kind",
+        "InteractionKindEnum": "certification.models.signoffs.InteractionKind",
     },
 }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certification.api.v1 import views, views_manage
+from certification.api.v1 import views, views_assessments, views_manage
 
 urlpatterns = [
     # Reps
@@ -91,5 +91,92 @@ urlpatterns = [
         "manage/attempts/<int:attempt_id>/",
         views_manage.AttemptReviewApi.as_view(),
         name="manage-attempt-detail",
+    ),
+    # Levels 2 and 3: participants
+    path("assessments/mine/", views_assessments.MySessionListApi.as_view(), name="assessment-mine"),
+    path(
+        "assessments/judging/",
+        views_assessments.JudgingSessionListApi.as_view(),
+        name="assessment-judging",
+    ),
+    path(
+        "assessments/<int:session_id>/",
+        views_assessments.SessionDetailApi.as_view(),
+        name="assessment-detail",
+    ),
+    path(
+        "assessments/<int:session_id>/scorecard/",
+        views_assessments.ScorecardApi.as_view(),
+        name="assessment-scorecard",
+    ),
+    path(
+        "assessments/<int:session_id>/release/",
+        views_assessments.SessionReleaseApi.as_view(),
+        name="assessment-release",
+    ),
+    path("observations/", views_assessments.ObservationListApi.as_view(), name="observation-list"),
+    path(
+        "observations/<int:observation_id>/",
+        views_assessments.ObservationDetailApi.as_view(),
+        name="observation-detail",
+    ),
+    path(
+        "observations/<int:observation_id>/sign/",
+        views_assessments.ObservationSignApi.as_view(),
+        name="observation-sign",
+    ),
+    path("signoffs/", views_assessments.SignOffListApi.as_view(), name="signoff-list"),
+    path(
+        "signoffs/<int:signoff_id>/acknowledge/",
+        views_assessments.SignOffAcknowledgeApi.as_view(),
+        name="signoff-acknowledge",
+    ),
+    path(
+        "signoffs/<int:signoff_id>/correct/",
+        views_assessments.SignOffCorrectApi.as_view(),
+        name="signoff-correct",
+    ),
+    path(
+        "signoffs/<int:signoff_id>/revoke/",
+        views_assessments.SignOffRevokeApi.as_view(),
+        name="signoff-revoke",
+    ),
+    # Levels 2 and 3: enablement
+    path("manage/guides/", views_assessments.GuideListApi.as_view(), name="manage-guide-list"),
+    path(
+        "manage/guides/<int:guide_id>/",
+        views_assessments.GuideDetailApi.as_view(),
+        name="manage-guide-detail",
+    ),
+    path(
+        "manage/scenarios/",
+        views_assessments.ScenarioListApi.as_view(),
+        name="manage-scenario-list",
+    ),
+    path(
+        "manage/scenarios/<int:scenario_id>/",
+        views_assessments.ScenarioDetailApi.as_view(),
+        name="manage-scenario-detail",
+    ),
+    path(
+        "manage/sessions/", views_assessments.SessionListApi.as_view(), name="manage-session-list"
+    ),
+    path(
+        "manage/sessions/<int:session_id>/cancel/",
+        views_assessments.SessionCancelApi.as_view(),
+        name="manage-session-cancel",
+    ),
+    path(
+        "manage/calibration/", views_assessments.CalibrationApi.as_view(), name="manage-calibration"
+    ),
+    path(
+        "manage/delegations/",
+        views_assessments.DelegationListApi.as_view(),
+        name="manage-delegation-list",
+    ),
+    path(
+        "manage/delegations/<int:delegation_id>/",
+        views_assessments.DelegationDetailApi.as_view(),
+        name="manage-delegation-detail",
     ),
 ]
