@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "accounts.context_processors.roles",
                 "certification.context_processors.nav_section",
+                "certification.context_processors.assessment_nav",
             ],
         },
     },
@@ -296,4 +297,8 @@ LOGGING = {
 EXAM_GRACE_SECONDS = env_int("EXAM_GRACE_SECONDS", default=15, minimum=0)
 
 # Demo data builders run by `manage.py seed_demo`, in order.
-DEMO_SEEDERS = ["accounts.demo.seed", "certification.demo.seed"]
+DEMO_SEEDERS = [
+    "accounts.demo.seed",
+    "certification.demo.seed",
+    "certification.demo_assessments.seed",
+]

@@ -10,7 +10,18 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, Team, User
 from accounts.selectors import reps_visible_to
-from certification.models import Attempt, Certification, Exam, Question, Subject
+from certification.models import (
+    AssessmentSession,
+    Attempt,
+    Certification,
+    Exam,
+    Guide,
+    Question,
+    Scorecard,
+    SignOff,
+    Subject,
+)
+from certification.selectors.assessments import judge_calibration
 from certification.selectors.exams import exams_for_rep, item_analysis
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +42,12 @@ def _snapshot():
         )
     )
     teams = sorted(Team.objects.values_list("name", "kind", "parent__name", "manager__email"))
+    levels23 = (
+        AssessmentSession.objects.count(),
+        SignOff.objects.count(),
+        Scorecard.objects.count(),
+        Guide.objects.count(),
+    )
     level1 = (
         Subject.objects.count(),
         Question.objects.count(),
@@ -38,7 +55,7 @@ def _snapshot():
         Attempt.objects.count(),
         Certification.objects.count(),
     )
-    return people, teams, level1, AuditEvent.objects.count()
+    return people, teams, level1, levels23, AuditEvent.objects.count()
 
 
 def test_seed_builds_the_documented_organisation(settings):
@@ -75,6 +92,23 @@ def test_seed_builds_the_documented_organisation(settings):
     }
     assert "too easy" in flags["Cloud easy"]
     assert "discriminates negatively" in flags["Cloud pricing trap"]
+    # Levels 2 and 3: the demo rep's role-play waits for the demo manager, the lead judge.
+    pending = AssessmentSession.objects.get(rep=rep, status="scheduled")
+    assert pending.owner == manager
+    assert set(pending.panel.values_list("judge__email", "is_lead")) == {
+        ("manager@demo.test", True),
+        ("sofia.marin@demo.test", False),
+    }
+    assert pending.scorecards.get().status == "submitted"
+    assert AssessmentSession.objects.filter(status="released").count() >= 8
+    assert {r.judge for r in judge_calibration() if r.flagged} == {"Keisha Grant"}
+    states = {
+        (s.rep.email, bool(s.supersedes_id), hasattr(s, "revocation"))
+        for s in SignOff.objects.select_related("rep")
+    }
+    assert ("rep@demo.test", False, False) in states
+    assert any(superseding for _email, superseding, _revoked in states)
+    assert any(revoked for _email, _superseding, revoked in states)
 
 
 def test_seed_is_idempotent(settings):
