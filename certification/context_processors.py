@@ -1,10 +1,22 @@
-"""Which navigation section the current page belongs to."""
+"""Which navigation section the current page belongs to, and which level-2/3 links to show."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 
+from certification.selectors.participation import takes_part_in_assessments, takes_part_in_field
+
 SECTIONS = (
+    ("manage_guide", "manage_assessments"),
+    ("manage_scenario", "manage_assessments"),
+    ("manage_session", "manage_assessments"),
+    ("manage_delegation", "manage_assessments"),
+    ("manage_calibration", "manage_assessments"),
+    ("assessments", "assessments"),
+    ("session", "assessments"),
+    ("field", "field"),
+    ("observation", "field"),
+    ("signoff", "field"),
     ("manage_exam", "manage_tests"),
     ("manage_attempt", "manage_tests"),
     ("manage_bank", "manage_banks"),
@@ -26,3 +38,13 @@ def nav_section(request: HttpRequest) -> dict[str, str]:
         if name and name.startswith(prefix):
             return {"nav_section": section}
     return {"nav_section": ""}
+
+
+def assessment_nav(request: HttpRequest) -> dict[str, object]:
+    """Whether the Assessments and Field links apply. Reps, managers and enablement always see
+    them (no query); anyone else only while they hold a seat on a panel or observe reps."""
+    user = getattr(request, "user", None)
+    return {
+        "nav_assessments": lambda: takes_part_in_assessments(user),
+        "nav_field": lambda: takes_part_in_field(user),
+    }

@@ -45,14 +45,14 @@ class _SubqueryCount(Subquery):
     output_field = IntegerField()
 
 
-def _count(queryset: QuerySet[Any]) -> _SubqueryCount:
+def subquery_count(queryset: QuerySet[Any]) -> _SubqueryCount:
     """Count the rows of ``queryset`` (correlated with OuterRef) for each outer row."""
     return _SubqueryCount(queryset.order_by().values("pk"))
 
 
-def _per_parent(model: type[Model], fk: str, **filters: Any) -> _SubqueryCount:
+def count_per_parent(model: type[Model], fk: str, **filters: Any) -> _SubqueryCount:
     """Count ``model`` rows whose ``fk`` is the outer row, matching ``filters``."""
-    return _count(model._default_manager.filter(**{fk: OuterRef("pk")}, **filters))
+    return subquery_count(model._default_manager.filter(**{fk: OuterRef("pk")}, **filters))
 
 
 # Subjects -----------------------------------------------------------------------------------
@@ -63,8 +63,8 @@ def subjects_for_authoring(
 ) -> QuerySet[Subject]:
     """Subjects with how many banks and tests use them, filtered by name, kind and status."""
     subjects = Subject.objects.annotate(
-        bank_count=_per_parent(QuestionBank, "subject"),
-        exam_count=_per_parent(Exam, "subject"),
+        bank_count=count_per_parent(QuestionBank, "subject"),
+        exam_count=count_per_parent(Exam, "subject"),
     )
     if text := text.strip():
         subjects = subjects.filter(name__icontains=text)
@@ -91,8 +91,8 @@ def subjects_for_choice(*, active_only: bool = True) -> QuerySet[Subject]:
 def banks_for_authoring(*, text: str = "", subject_id: int | None = None) -> QuerySet[QuestionBank]:
     """Banks with their subject and question counts (all and active), filtered."""
     banks = QuestionBank.objects.select_related("subject").annotate(
-        question_count=_per_parent(Question, "bank"),
-        active_count=_per_parent(Question, "bank", is_active=True),
+        question_count=count_per_parent(Question, "bank"),
+        active_count=count_per_parent(Question, "bank", is_active=True),
     )
     if text := text.strip():
         banks = banks.filter(Q(name__icontains=text) | Q(description__icontains=text))
@@ -105,7 +105,7 @@ def banks_for_choice() -> list[QuestionBank]:
     """Every bank with its active question count, for a section's bank picker (one query)."""
     return list(
         QuestionBank.objects.annotate(
-            active_count=_per_parent(Question, "bank", is_active=True)
+            active_count=count_per_parent(Question, "bank", is_active=True)
         ).order_by("name")
     )
 
@@ -155,7 +155,7 @@ def bank_questions(
         questions = questions.filter(is_active=True)
     elif status == "retired":
         questions = questions.filter(is_active=False)
-    return questions.annotate(choice_count=_per_parent(Choice, "question"))
+    return questions.annotate(choice_count=count_per_parent(Choice, "question"))
 
 
 def all_categories() -> list[str]:
@@ -186,9 +186,9 @@ def exams_for_authoring(
 ) -> QuerySet[Exam]:
     """Tests with their subject and how many sections, assignments and graded attempts."""
     exams = Exam.objects.select_related("subject").annotate(
-        section_count=_per_parent(ExamSection, "exam"),
-        assignment_count=_per_parent(ExamAssignment, "exam"),
-        attempt_count=_count(
+        section_count=count_per_parent(ExamSection, "exam"),
+        assignment_count=count_per_parent(ExamAssignment, "exam"),
+        attempt_count=subquery_count(
             Attempt.objects.filter(exam=OuterRef("pk")).exclude(status=Attempt.Status.IN_PROGRESS)
         ),
     )
@@ -211,7 +211,7 @@ def exam_sections_available(*, exam: Exam) -> list[ExamSection]:
     )
     return list(
         exam.sections.select_related("bank")
-        .annotate(available=_count(drawable))
+        .annotate(available=subquery_count(drawable))
         .order_by("position", "pk")
     )
 

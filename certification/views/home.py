@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.selectors import managers_of, organisation_summary, subtree_rep_counts
 from certification.selectors.certificates import certifications_of
 from certification.selectors.exams import exams_for_rep
+from certification.selectors.participation import assessment_todo
 
 
 @login_required
@@ -23,5 +24,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "managers": managers_of(user) if user.is_rep else [],
         "led_teams": subtree_rep_counts(user) if user.is_manager else [],
         "organisation": organisation_summary() if (user.is_enablement or user.is_admin) else None,
+        "todo": assessment_todo(user=user) if user.roles else None,  # type: ignore[arg-type]
     }
     return render(request, "certification/home.html", context)
