@@ -35,6 +35,7 @@ from certification.selectors.assessments import (
     scorecards_visible_to,
     session_feedback,
     session_get_for,
+    session_overall_comments,
     session_view,
     sessions_for_manager,
     sessions_for_rep,
@@ -207,10 +208,17 @@ def session(request: SignedInRequest, session_id: int) -> HttpResponse:
     }
     if found.status == RELEASED:
         context["feedback"] = feedback_rows(session_feedback(session=found))
+        context["overall_comments"] = session_overall_comments(session=found)
         context["certification"] = session_certification(session=found)
-    if on_panel or reviews:
-        context["progress"] = panel_progress(session=found)
-    if view.can_release:
+    progress = panel_progress(session=found) if on_panel or reviews else []
+    context["progress"] = progress
+    # An owner who also judges sees the combined result (the other judges' ratings, in effect)
+    # only once their own scores are in, as on the scoring screen: a judge is not swayed.
+    own_pending = on_panel and any(
+        seat.member.judge_id == user.pk and seat.status != "submitted" for seat in progress
+    )
+    context["own_pending"] = own_pending
+    if view.can_release and not own_pending:
         preview = assessment_services.session_outcome(found)
         context["preview"] = preview
         context["preview_lines"] = outcome_lines(preview, view.guide) if preview else []

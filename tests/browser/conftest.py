@@ -20,6 +20,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts import demo
 from certification import demo as certification_demo
+from certification import demo_assessments as assessments_demo
 from config.env import env_bool
 
 # Playwright's sync API runs an asyncio event loop in the test thread (it drives the browser
@@ -138,3 +139,17 @@ def demo_full(transactional_db: None, live_server: LiveServer) -> dict[str, Any]
     so this is per test: keep the tests that use it few.
     """
     return {"people": demo.seed(), "content": certification_demo.seed()}
+
+
+@pytest.fixture
+def demo_assessments(transactional_db: None, live_server: LiveServer) -> dict[str, Any]:
+    """The demo organisation, its level-1 content, and its levels 2 and 3: guides, scenarios,
+    released sessions, sign-offs, and the demo rep's role-play the demo manager must score.
+
+    Per test, like ``demo_full`` (scoring and releasing change the database): keep them few.
+    """
+    return {
+        "people": demo.seed(),
+        "content": certification_demo.seed(),
+        "assessments": assessments_demo.seed(),
+    }
