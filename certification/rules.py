@@ -123,5 +123,12 @@ def may_see_signed_rep(user: Any, signoff: Any) -> bool:
     return signoff is not None and can_view_rep_records(user, signoff.rep)
 
 
+@rules.predicate
+def may_still_observe_signed_rep(user: Any, signoff: Any) -> bool:
+    """The user may still observe the signed rep (their manager or a valid delegate)."""
+    return signoff is not None and can_observe(user, signoff.rep)
+
+
 can_view_signoff = is_signer | may_see_signed_rep
-can_amend_signoff = is_signer | is_enablement
+# The signer corrects or revokes only while they may still observe the rep; enablement always.
+can_amend_signoff = (is_signer & may_still_observe_signed_rep) | is_enablement

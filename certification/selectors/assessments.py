@@ -267,6 +267,19 @@ def session_feedback(*, session: AssessmentSession) -> list[FeedbackLine]:
     ]
 
 
+def session_overall_comments(*, session: AssessmentSession) -> list[str]:
+    """The judges' overall comments on a released session (without their names), in the
+    order they were submitted. Nothing before release."""
+    if session.status != AssessmentSession.Status.RELEASED:
+        return []
+    return list(
+        Scorecard.objects.filter(session=session, status=Scorecard.Status.SUBMITTED)
+        .exclude(overall_comment="")
+        .order_by("submitted_at")
+        .values_list("overall_comment", flat=True)
+    )
+
+
 # Observations and sign-offs --------------------------------------------------------------------
 
 
@@ -304,9 +317,10 @@ def signoffs_for_rep(*, rep: User) -> QuerySet[SignOff]:
 
 
 def signoffs_visible_to(*, user: User) -> QuerySet[SignOff]:
-    """Sign-offs of the reps the user may see (a manager's subtree, enablement all)."""
+    """Sign-offs of the reps the user may see (a manager's subtree, enablement all), and
+    those the user signed (a delegate's)."""
     return (
-        SignOff.objects.filter(rep__in=reps_visible_to(user).values("pk"))
+        SignOff.objects.filter(Q(rep__in=reps_visible_to(user).values("pk")) | Q(signed_by=user))
         .select_related(
             "rep", "subject", "signed_by", "revocation", "acknowledgement", "superseded_by"
         )

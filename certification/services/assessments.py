@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from accounts.models import User
@@ -357,8 +359,22 @@ def scorecard_save(
     return scorecard
 
 
+def _judges_waiting(session: AssessmentSession) -> int:
+    """How many of the panel's judges have not submitted their scorecard."""
+    submitted = Scorecard.objects.filter(
+        session=session, judge=OuterRef("judge"), status=Scorecard.Status.SUBMITTED
+    )
+    return session.panel.exclude(Exists(submitted)).count()
+
+
 def session_outcome(session: AssessmentSession) -> Outcome | None:
-    """The combined result of the submitted scorecards, or None while none is complete."""
+    """The combined result, or None until every judge on the panel has submitted.
+
+    Nothing partial is ever combined: a preview built from some judges' scores would show a
+    judge who has not yet submitted (an owner on the panel, say) the others' ratings.
+    """
+    if _judges_waiting(session):
+        return None
     version = session.guide_version
     criteria = list(version.criteria.all())
     ratings: dict[int, list[int]] = {c.pk: [] for c in criteria}
@@ -400,16 +416,12 @@ def session_release(
         return locked
     if locked.status != AssessmentSession.Status.SCHEDULED:
         raise ConflictError("A cancelled session has no result.", code="session_closed")
-    panel = set(locked.panel.values_list("judge_id", flat=True))
-    submitted = set(
-        locked.scorecards.filter(status=Scorecard.Status.SUBMITTED).values_list(
-            "judge_id", flat=True
-        )
-    )
-    waiting = panel - submitted
-    if waiting or len(submitted) < locked.scenario.min_judges:
+    # The panel met the scenario's rules when it was chosen; a rule changed since then does
+    # not hold the result back.
+    if waiting := _judges_waiting(locked):
         raise ConflictError(
-            f"{len(waiting)} judge(s) have not submitted their scores yet.",
+            f"{waiting} judge{pluralize(waiting)} {'has' if waiting == 1 else 'have'} not "
+            "submitted their scores yet.",
             code="panel_incomplete",
         )
     outcome = session_outcome(locked)

@@ -378,6 +378,10 @@ def signoff_acknowledge(
     """The rep confirms they have read the feedback; saying it twice changes nothing."""
     if signoff.rep_id != rep.pk:
         raise NotFoundError("No such sign-off.")
+    if (state := signoff_state(signoff)) != "current":
+        raise ConflictError(
+            f"This sign-off was {state}: acknowledge the current one.", code="signoff_closed"
+        )
     acknowledgement, created = SignOffAcknowledgement.objects.get_or_create(
         signoff=signoff, defaults={"acknowledged_at": now or timezone.now()}
     )

@@ -62,7 +62,15 @@ class OfferedQuestionOutput(serializers.Serializer):
 
 class CertificationOutput(serializers.ModelSerializer):
     subject = SubjectRefOutput()
-    attempt_id = serializers.IntegerField(allow_null=True)
+    attempt_id = serializers.IntegerField(
+        allow_null=True, help_text="Level 1 evidence: the passed test attempt."
+    )
+    session_id = serializers.IntegerField(
+        allow_null=True, help_text="Level 2 evidence: the released role-play session."
+    )
+    signoff_id = serializers.IntegerField(
+        allow_null=True, help_text="Level 3 evidence: the field sign-off."
+    )
 
     class Meta:
         model = Certification
@@ -75,6 +83,8 @@ class CertificationOutput(serializers.ModelSerializer):
             "expires_at",
             "subject_version",
             "attempt_id",
+            "session_id",
+            "signoff_id",
         ]
 
 

@@ -127,6 +127,11 @@ urlpatterns = [
     ),
     path("signoffs/", views_assessments.SignOffListApi.as_view(), name="signoff-list"),
     path(
+        "signoffs/<int:signoff_id>/",
+        views_assessments.SignOffDetailApi.as_view(),
+        name="signoff-detail",
+    ),
+    path(
         "signoffs/<int:signoff_id>/acknowledge/",
         views_assessments.SignOffAcknowledgeApi.as_view(),
         name="signoff-acknowledge",

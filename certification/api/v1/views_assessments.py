@@ -40,12 +40,14 @@ from certification.selectors.assessments import (
     scorecards_visible_to,
     session_feedback,
     session_get_for,
+    session_overall_comments,
     session_view,
     sessions_for_enablement,
     sessions_for_judge,
     sessions_for_rep,
     signoffs_visible_to,
 )
+from certification.selectors.participation import observable_reps
 from certification.services.assessments import (
     SCENARIO_FIELDS,
     RatingInput,
@@ -136,6 +138,9 @@ class SessionOutput(serializers.Serializer):
     score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
     passed = serializers.BooleanField(allow_null=True)
     feedback = FeedbackLineOutput(many=True)
+    overall_comments = serializers.ListField(
+        child=serializers.CharField(), help_text="The judges' overall comments, once released."
+    )
     can_score = serializers.BooleanField()
     can_release = serializers.BooleanField()
 
@@ -162,6 +167,9 @@ def session_payload(
         "score": session.score if released else None,
         "passed": session.passed if released else None,
         "feedback": session_feedback(session=session) if released and with_feedback else [],
+        "overall_comments": session_overall_comments(session=session)
+        if released and with_feedback
+        else [],
         "can_score": view.can_score,
         "can_release": view.can_release,
     }
@@ -365,7 +373,7 @@ class ObservationListApi(generics.ListAPIView):
         data = self.ObservationInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        rep = users_visible_to(request.user).filter(pk=values.pop("rep")).first()  # type: ignore[arg-type]
+        rep = observable_reps(user=request.user).filter(pk=values.pop("rep")).first()  # type: ignore[arg-type]
         if rep is None:
             raise NotFound
         observation = observation_create(rep=rep, observer=request.user, **values)  # type: ignore[arg-type]
@@ -431,6 +439,14 @@ def _signoff_for(user: Any, signoff_id: int) -> SignOff:
     if not rules.can_view_signoff(user, signoff):
         raise NotFound
     return signoff
+
+
+class SignOffDetailApi(APIView):
+    """One sign-off I may see: the rep, the signer, the rep's managers, enablement."""
+
+    @extend_schema(responses=SignOffOutput)
+    def get(self, request: Request, signoff_id: int) -> Response:
+        return Response(SignOffOutput(_signoff_for(request.user, signoff_id)).data)
 
 
 class SignOffAcknowledgeApi(APIView):

@@ -42,6 +42,7 @@ def _card(session, rating, comment="Be specific about value", submit=True):
             for c in session.guide_version.criteria.all()
         ],
         "submit": submit,
+        "overall_comment": f"Overall, rated {rating}",
     }
 
 
@@ -67,7 +68,7 @@ def test_the_rep_never_receives_the_buyer_brief_or_judge_notes(api_client, org, 
     assert detail["buyer_brief"] is None
     assert detail["rep_brief"] == session.scenario.rep_brief
     assert {c["judge_notes"] for c in detail["guide"]["criteria"]} == {None}
-    assert (detail["score"], detail["feedback"]) == (None, [])
+    assert (detail["score"], detail["feedback"], detail["overall_comments"]) == (None, [], [])
 
 
 def test_panel_and_role_player_see_the_buyer_brief(api_client, org, session):
@@ -120,6 +121,7 @@ def test_scoring_hidden_scores_release_and_feedback(api_client, org, session):
     detail = api_client.get(reverse("api-v1:assessment-detail", args=[session.pk])).json()
     assert (detail["score"], detail["passed"]) == ("66.67", False)
     assert detail["feedback"][0]["comments"] == ["Be specific about value"] * 2
+    assert detail["overall_comments"] == ["Overall, rated 2", "Overall, rated 4"]
     for secret in _secrets(session):
         assert secret not in json.dumps(detail)
 
@@ -347,3 +349,24 @@ def test_delegations_and_calibration(api_client, org):
         api_client.get(reverse("api-v1:manage-calibration"), {"since": "not a date"}).status_code
         == 400
     )
+
+
+def test_an_owner_on_the_panel_gets_no_preview_before_the_whole_panel_submits(api_client, org):
+    session = session_schedule(
+        scenario=make_scenario(),
+        rep=org.rep_a,
+        scheduled_at=timezone.now() + timedelta(days=1),
+        judges=[org.manager_b, org.manager_c],
+        owner=org.manager_b,
+        actor=org.enablement,
+    )
+    assert _score(api_client, session, org.manager_c, 2).status_code == 200
+    api_client.force_authenticate(org.manager_b)
+    preview = api_client.get(reverse("api-v1:assessment-release", args=[session.pk]))
+    assert preview.status_code == 409  # the other judge's ratings stay hidden
+    assert "score" not in preview.json()
+    assert _score(api_client, session, org.manager_b, 4).status_code == 200
+    api_client.force_authenticate(org.manager_b)
+    preview = api_client.get(reverse("api-v1:assessment-release", args=[session.pk]))
+    assert preview.status_code == 200
+    assert preview.json()["score"] == "66.67"  # both judges: mean 3 on a 1-4 scale

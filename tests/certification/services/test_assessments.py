@@ -20,6 +20,7 @@ from certification.selectors.assessments import (
 from certification.services.assessments import (
     RatingInput,
     scorecard_save,
+    session_outcome,
     session_release,
     session_schedule,
 )
@@ -261,6 +262,20 @@ def test_release_waits_for_the_whole_panel(org):
         session_release(session=session, actor=org.enablement)
     assert raised.value.code == "panel_incomplete"
     assert session_feedback(session=session) == []  # the rep sees nothing before release
+    # Nothing partial is combined, so no preview shows one judge's ratings to another.
+    assert session_outcome(session) is None
+
+
+def test_a_rule_changed_after_scheduling_does_not_hold_the_result_back(org):
+    session = _schedule(org)
+    scenario = session.scenario
+    scenario.min_judges = 3  # the panel of two met the rule when it was chosen
+    scenario.save()
+    for judge in (org.manager_b, org.manager_c):
+        scorecard_save(session=session, judge=judge, ratings=_all(session, 4), submit=True)
+    assert session_outcome(session) is not None
+    released = session_release(session=session, actor=org.enablement)
+    assert released.status == AssessmentSession.Status.RELEASED
 
 
 def test_release_combines_certifies_and_shows_feedback(org):
