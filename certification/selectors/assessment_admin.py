@@ -15,6 +15,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -64,6 +65,18 @@ def guides_for_admin(*, text: str = "", subject_id: int | None = None) -> QueryS
     if subject_id is not None:
         guides = guides.filter(subject_id=subject_id)
     return guides.order_by("name", "pk")
+
+
+def guides_with_current_version() -> QuerySet[Guide]:
+    """Every guide with its current (newest) version as ``current_versions`` (a list of one)
+    and that version's criteria in order: two prefetches, however many guides are read."""
+    newest = _current_version_of(OuterRef("guide")).values("number")[:1]
+    current = GuideVersion.objects.filter(number=Subquery(newest)).prefetch_related(
+        Prefetch("criteria", queryset=Criterion.objects.order_by("position", "pk"))
+    )
+    return Guide.objects.prefetch_related(
+        Prefetch("versions", queryset=current, to_attr="current_versions")
+    )
 
 
 def guides_for_choice() -> QuerySet[Guide]:

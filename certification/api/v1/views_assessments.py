@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.pagination import CursorPagination
 from accounts.models import Team, User
 from accounts.rules import is_authenticated_person
 from accounts.selectors import reps_visible_to, teams_visible_to, users_visible_to
@@ -32,6 +33,7 @@ from certification.models import (
     SignOff,
     Subject,
 )
+from certification.selectors.assessment_admin import guides_with_current_version
 from certification.selectors.assessments import (
     guide_for_judges,
     judge_calibration,
@@ -201,39 +203,47 @@ class ScorecardOutput(serializers.Serializer):
         ]
 
 
+class NewestFirstPagination(CursorPagination):
+    """The project's cursor paging, newest first: for lists that only grow (sessions,
+    delegations), the first page holds the latest rows."""
+
+    ordering = "-id"
+
+
+def session_page(view: generics.GenericAPIView, sessions: QuerySet[AssessmentSession]) -> Response:
+    """One page of sessions as the asking person may see them, without per-criterion feedback
+    (the selectors prefetch what the payload reads: a fixed number of queries per page)."""
+    user = view.request.user
+    page = view.paginate_queryset(sessions) or []
+    return view.get_paginated_response(
+        [session_payload(s, user, with_feedback=False) for s in page]  # type: ignore[arg-type]
+    )
+
+
 # Participants ------------------------------------------------------------------------------------
 
 
-class MySessionListApi(APIView):
-    """My sessions as the rep being assessed: upcoming and released (never the buyer brief)."""
+class MySessionListApi(generics.GenericAPIView):
+    """My sessions as the rep being assessed: upcoming and released (never the buyer brief),
+    newest first, paged."""
 
     permission_classes = rule(rules.can_take_tests)
+    pagination_class = NewestFirstPagination
 
     @extend_schema(responses=SessionOutput(many=True))
     def get(self, request: Request) -> Response:
-        sessions = sessions_for_rep(rep=request.user)  # type: ignore[arg-type]
-        return Response(
-            [
-                session_payload(s, request.user, with_feedback=False)  # type: ignore[arg-type]
-                for s in sessions
-            ]
-        )
+        return session_page(self, sessions_for_rep(rep=request.user))  # type: ignore[arg-type]
 
 
-class JudgingSessionListApi(APIView):
-    """Sessions I judge, play the buyer in, or own."""
+class JudgingSessionListApi(generics.GenericAPIView):
+    """Sessions I judge, play the buyer in, or own, newest first, paged."""
 
     permission_classes = rule(is_authenticated_person)
+    pagination_class = NewestFirstPagination
 
     @extend_schema(responses=SessionOutput(many=True))
     def get(self, request: Request) -> Response:
-        sessions = sessions_for_judge(judge=request.user)  # type: ignore[arg-type]
-        return Response(
-            [
-                session_payload(s, request.user, with_feedback=False)  # type: ignore[arg-type]
-                for s in sessions
-            ]
-        )
+        return session_page(self, sessions_for_judge(judge=request.user))  # type: ignore[arg-type]
 
 
 class SessionDetailApi(APIView):
@@ -567,14 +577,15 @@ class GuideCreateInput(GuideContentInput):
     )
 
 
-class GuideListApi(ManageAssessmentsApi):
-    """Guides with their current version; POST creates one (version 1)."""
+class GuideListApi(generics.GenericAPIView, ManageAssessmentsApi):
+    """Guides with their current version, paged; POST creates one (version 1)."""
 
     @extend_schema(responses=GuideViewOutput(many=True))
     def get(self, request: Request) -> Response:
-        guides = Guide.objects.prefetch_related("versions__criteria").order_by("name")
-        return Response(
-            GuideViewOutput([guide_for_judges(current_version(g)) for g in guides], many=True).data
+        page = self.paginate_queryset(guides_with_current_version()) or []
+        versions = [v for g in page for v in g.current_versions[:1]]  # type: ignore[attr-defined]
+        return self.get_paginated_response(
+            GuideViewOutput([guide_for_judges(v) for v in versions], many=True).data
         )
 
     @extend_schema(request=GuideCreateInput, responses={201: GuideViewOutput})
@@ -622,12 +633,13 @@ class ScenarioInput(serializers.ModelSerializer):
         fields = ["subject", "guide", *SCENARIO_FIELDS]
 
 
-class ScenarioListApi(ManageAssessmentsApi):
-    """Scenarios; POST creates one."""
+class ScenarioListApi(generics.ListAPIView, ManageAssessmentsApi):
+    """Scenarios, paged; POST creates one."""
 
-    @extend_schema(responses=ScenarioOutput(many=True))
-    def get(self, request: Request) -> Response:
-        return Response(ScenarioOutput(Scenario.objects.order_by("title"), many=True).data)
+    serializer_class = ScenarioOutput
+
+    def get_queryset(self) -> QuerySet[Scenario]:
+        return Scenario.objects.all()
 
     @extend_schema(request=ScenarioInput, responses={201: ScenarioOutput})
     def post(self, request: Request) -> Response:
@@ -786,8 +798,12 @@ class DelegationOutput(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
 
 
-class DelegationListApi(ManageAssessmentsApi):
-    """Who may observe reps besides their managers; POST names a delegate for a rep or team."""
+class DelegationListApi(generics.ListAPIView, ManageAssessmentsApi):
+    """Who may observe reps besides their managers, newest first, paged; POST names a delegate
+    for a rep or team."""
+
+    serializer_class = DelegationOutput
+    pagination_class = NewestFirstPagination
 
     class DelegationInput(serializers.Serializer):
         delegate = serializers.IntegerField()
@@ -795,10 +811,8 @@ class DelegationListApi(ManageAssessmentsApi):
         team = serializers.IntegerField(required=False, allow_null=True, default=None)
         expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
-    @extend_schema(responses=DelegationOutput(many=True))
-    def get(self, request: Request) -> Response:
-        delegations = ObserverDelegation.objects.select_related("delegate").order_by("-named_at")
-        return Response(DelegationOutput(delegations, many=True).data)
+    def get_queryset(self) -> QuerySet[ObserverDelegation]:
+        return ObserverDelegation.objects.select_related("delegate")
 
     @extend_schema(request=DelegationInput, responses={201: DelegationOutput})
     def post(self, request: Request) -> Response:

@@ -11,14 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from certification.models import AssessmentSession
+from certification.models import AssessmentSession, Criterion, GuideVersion
 from certification.services.assessments import (
     RatingInput,
     scorecard_save,
     session_release,
     session_schedule,
 )
-from certification.services.guides import CriterionInput, GuideContent, guide_update
 from certification.services.signoffs import delegation_create
 from tests.factories.certification import make_guide, make_scenario
 
@@ -44,7 +43,8 @@ def _released(org, *, criteria=3):
             session=session,
             judge=judge,
             ratings={
-                c.pk: RatingInput(rating, "Be specific") for c in session.guide_version.criteria.all()
+                c.pk: RatingInput(rating, "Be specific")
+                for c in session.guide_version.criteria.all()
             },
             overall_comment="Overall",
             submit=True,
@@ -65,19 +65,17 @@ def _guides(org, n, *, criteria=3):
     guides = []
     for _ in range(n):
         guide = make_guide(criteria=criteria)
-        guide_update(
-            guide=guide,
-            content=GuideContent(
-                criteria=[
-                    CriterionInput(
-                        title=f"V2 C{i + 1}",
-                        rep_description="Second version",
-                        descriptors={p: f"at {p}" for p in range(1, 5)},
-                    )
-                    for i in range(criteria)
-                ]
-            ),
-            actor=org.enablement,
+        version = GuideVersion.objects.create(guide=guide, number=2, created_by=org.enablement)
+        Criterion.objects.bulk_create(
+            Criterion(
+                version=version,
+                position=i,
+                title=f"V2 C{i + 1}",
+                rep_description="Second version",
+                judge_notes="V2 notes",
+                descriptors={str(p): f"at {p}" for p in range(1, 5)},
+            )
+            for i in range(criteria)
         )
         guides.append(guide)
     return guides
