@@ -129,6 +129,13 @@ def may_still_observe_signed_rep(user: Any, signoff: Any) -> bool:
     return signoff is not None and can_observe(user, signoff.rep)
 
 
+@rules.predicate
+def is_signed_rep(user: Any, signoff: Any) -> bool:
+    """The user is the rep the sign-off is about."""
+    return signoff is not None and user.is_authenticated and signoff.rep_id == user.pk
+
+
 can_view_signoff = is_signer | may_see_signed_rep
-# The signer corrects or revokes only while they may still observe the rep; enablement always.
-can_amend_signoff = (is_signer & may_still_observe_signed_rep) | is_enablement
+# The signer corrects or revokes only while they may still observe the rep; enablement always;
+# never the rep themself, whatever other role they hold.
+can_amend_signoff = ~is_signed_rep & ((is_signer & may_still_observe_signed_rep) | is_enablement)

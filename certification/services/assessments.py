@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from certification.models import (
 )
 from certification.rules import can_release_session, can_score_session
 from certification.services.certifications import certification_issue
-from certification.services.guides import current_version
+from certification.services.guides import current_version, lock_guide
 from certification.services.rubric import CriterionSpec, Outcome, Scale, evaluate
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
@@ -43,6 +43,8 @@ SCENARIO_FIELDS = (
     "critical_majority_fails",
     "is_active",
 )
+# The rules that decide a scheduled session's result when it is released.
+RESULT_RULES = ("combination", "critical_majority_fails")
 
 
 def _scenario_check(values: Mapping[str, object]) -> None:
@@ -90,6 +92,16 @@ def scenario_update(
         raise TypeError(f"Unknown scenario fields: {sorted(unknown)}")
     merged = {name: getattr(scenario, name) for name in SCENARIO_FIELDS} | values
     _scenario_check(merged)
+    changed = {
+        name for name in RESULT_RULES if name in values and values[name] != getattr(scenario, name)
+    }
+    waiting = scenario.sessions.filter(status=AssessmentSession.Status.SCHEDULED).count()
+    if changed and waiting:
+        raise ConflictError(
+            f"{waiting} scheduled session{pluralize(waiting)} will be decided by this scenario's "
+            "current rules: change how scores combine once they are released or cancelled.",
+            code="scenario_in_use",
+        )
     for name, value in values.items():
         setattr(scenario, name, value)
     if guide is not None:
@@ -99,7 +111,12 @@ def scenario_update(
         actor=actor,
         action="scenario.updated",
         target=scenario,
-        changes={"fields": sorted(values) + (["guide"] if guide else [])},
+        changes={
+            "fields": sorted(values) + (["guide"] if guide else []),
+            "values": {
+                name: value for name, value in values.items() if isinstance(value, (str, int))
+            },
+        },
     )
     return scenario
 
@@ -119,6 +136,34 @@ def panel_problems(
     unique = {judge.pk: judge for judge in judges}
     problems = _judge_problems(scenario=scenario, rep=rep, judges=judges, unique=unique)
     problems += _other_role_problems(rep=rep, role_player=role_player, owner=owner, unique=unique)
+    problems += _brief_problems(scenario=scenario, rep=rep, role_player=role_player, unique=unique)
+    return problems
+
+
+def _brief_problems(
+    *, scenario: Scenario, rep: User, role_player: User | None, unique: dict[int, User]
+) -> list[str]:
+    """The buyer brief stays secret from the reps assessed on the scenario: a rep who has read
+    it on a panel or as the buyer is not assessed on it, and a rep waiting for their own
+    session on it does not sit on a panel or play the buyer."""
+    problems = []
+    live = AssessmentSession.objects.filter(scenario=scenario).exclude(
+        status=AssessmentSession.Status.CANCELLED
+    )
+    if live.filter(Q(panel__judge=rep) | Q(role_player=rep)).exists():
+        problems.append(
+            f"{rep.display_name} has read this scenario's buyer brief (as a judge or the buyer) "
+            "and cannot be assessed on it."
+        )
+    seats = {**unique, **({role_player.pk: role_player} if role_player else {})}
+    waiting = live.filter(
+        status=AssessmentSession.Status.SCHEDULED, rep_id__in=[pk for pk in seats if pk != rep.pk]
+    ).values_list("rep__display_name", flat=True)
+    if names := sorted(set(waiting)):
+        problems.append(
+            f"Not on the panel or as the buyer while they wait to be assessed on this scenario: "
+            f"{', '.join(names)}."
+        )
     return problems
 
 
@@ -159,6 +204,10 @@ def _other_role_problems(
             problems.append("The role-player's account is inactive.")
     if owner is not None and not (owner.is_enablement or owner.pk in unique):
         problems.append("The session's owner must be an enablement lead or a judge on it.")
+    if owner is not None and owner.pk == rep.pk:
+        problems.append("The rep cannot own their own session.")
+    elif owner is not None and not owner.is_active:
+        problems.append("The owner's account is inactive.")
     if not (rep.is_active and rep.is_rep):
         problems.append("Only an active rep can be assessed.")
     return problems
@@ -203,7 +252,7 @@ def session_schedule(
     session = AssessmentSession.objects.create(
         scenario=scenario,
         rep=rep,
-        guide_version=current_version(scenario.guide),
+        guide_version=current_version(lock_guide(scenario.guide)),
         scheduled_at=scheduled_at,
         duration_minutes=duration_minutes,
         location=location.strip(),
@@ -234,6 +283,8 @@ def session_schedule(
 def session_cancel(*, session: AssessmentSession, reason: str, actor: User) -> AssessmentSession:
     """Cancel a session that has not been released."""
     locked = AssessmentSession.objects.select_for_update().get(pk=session.pk)
+    if locked.rep_id == actor.pk:
+        raise NotFoundError("You cannot cancel your own session.")
     if locked.status != AssessmentSession.Status.SCHEDULED:
         raise ConflictError("Only a scheduled session can be cancelled.", code="not_scheduled")
     if not reason.strip():

@@ -37,6 +37,10 @@ def certification_issue(
     (level 3). Runs inside the caller's transaction, which holds the lock on that evidence:
     issuing twice for the same evidence returns the same record.
     """
+    # Two pieces of evidence for the same rep, subject and level committing at once would
+    # both find nothing active and the second would break the one-active rule: the rep's row
+    # is the lock they queue on.
+    User.objects.select_for_update().filter(pk=rep.pk).first()
     existing = Certification.objects.filter(
         rep=rep, subject=subject, level=level, status=Certification.Status.ACTIVE
     ).first()

@@ -144,6 +144,12 @@ def guide_version_in_use(version: GuideVersion) -> bool:
     return version.sessions.exists() or version.observations.exists()
 
 
+def lock_guide(guide: Guide) -> Guide:
+    """Lock the guide's row until the transaction ends: ``guide_update`` takes the same lock,
+    so a version read after this cannot be edited in place at the same moment."""
+    return Guide.objects.select_for_update().get(pk=guide.pk)
+
+
 def current_version(guide: Guide) -> GuideVersion:
     """The guide's newest version."""
     return guide.versions.order_by("-number").first()  # type: ignore[return-value]

@@ -24,10 +24,10 @@ from certification.models import (
     SignOffRevocation,
     Subject,
 )
-from certification.rules import can_observe, is_enablement
+from certification.rules import can_amend_signoff, can_observe
 from certification.services.assessments import RatingInput, check_ratings
 from certification.services.certifications import certification_issue, certification_revoke
-from certification.services.guides import current_version
+from certification.services.guides import current_version, lock_guide
 from certification.services.rubric import CriterionSpec, Outcome, Scale, evaluate
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
@@ -117,6 +117,14 @@ def observation_create(
     """Start recording a field observation of a rep, scored with the guide's current version."""
     if not can_observe(observer, rep):
         raise NotFoundError("You cannot observe this rep.")
+    if not subject.is_active:
+        raise ApplicationError("This subject is retired.", field_errors={"subject": ["Retired."]})
+    guide = lock_guide(guide)  # an edit at the same moment cannot change the version used
+    if guide.subject_id is not None and guide.subject_id != subject.pk:
+        raise ApplicationError(
+            "This guide is for another subject.",
+            field_errors={"guide": ["Choose a guide for this subject, or one for any subject."]},
+        )
     _check_details(
         observed_on=observed_on, kind=kind, crm_reference=crm_reference, contact_title=contact_title
     )
@@ -294,9 +302,9 @@ def signoff_correct(
     passes, revoked if it does not, issued if the original had failed.
     """
     now = now or timezone.now()
+    if not can_amend_signoff(actor, signoff):
+        raise NotFoundError("Only the signer (while they observe the rep) or enablement corrects.")
     old = _current(signoff)
-    if actor.pk != old.signed_by_id and not is_enablement(actor):
-        raise NotFoundError("Only the signer or enablement corrects a sign-off.")
     if not reason.strip():
         raise ApplicationError(
             "Say why the sign-off is corrected.", field_errors={"reason": ["Required."]}
@@ -351,9 +359,9 @@ def signoff_revoke(
 ) -> SignOffRevocation:
     """Revoke a sign-off with a reason, and the certification it earned."""
     now = now or timezone.now()
+    if not can_amend_signoff(actor, signoff):
+        raise NotFoundError("Only the signer (while they observe the rep) or enablement revokes.")
     locked = _current(signoff)
-    if actor.pk != locked.signed_by_id and not is_enablement(actor):
-        raise NotFoundError("Only the signer or enablement revokes a sign-off.")
     if not reason.strip():
         raise ApplicationError(
             "Say why the sign-off is revoked.", field_errors={"reason": ["Required."]}

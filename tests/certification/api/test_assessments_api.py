@@ -203,6 +203,27 @@ def test_field_observation_through_the_api(api_client, org):
         == 404
     )
 
+    # The rep never amends their own sign-off, even holding the enablement role too.
+    org.rep_a.is_enablement = True
+    org.rep_a.save()
+    api_client.force_authenticate(org.rep_a)
+    for name, body in (
+        ("api-v1:signoff-correct", {"ratings": ratings, "reason": "Mine"}),
+        ("api-v1:signoff-revoke", {"reason": "Mine"}),
+    ):
+        assert (
+            api_client.post(reverse(name, args=[signoff_id]), body, format="json").status_code
+            == 404
+        )
+    assert SignOff.objects.count() == 1
+    # Anyone who may see it reads it; others get 404.
+    assert (
+        api_client.get(reverse("api-v1:signoff-detail", args=[signoff_id])).json()["id"]
+        == signoff_id
+    )
+    api_client.force_authenticate(org.manager_b)
+    assert api_client.get(reverse("api-v1:signoff-detail", args=[signoff_id])).status_code == 404
+
     api_client.force_authenticate(org.manager_a)
     corrected = api_client.post(
         reverse("api-v1:signoff-correct", args=[signoff_id]),

@@ -19,7 +19,9 @@ from certification.selectors.assessments import (
 )
 from certification.services.assessments import (
     RatingInput,
+    scenario_update,
     scorecard_save,
+    session_cancel,
     session_outcome,
     session_release,
     session_schedule,
@@ -367,3 +369,78 @@ def test_a_new_manager_judge_is_checked_against_the_whole_subtree(org):
     team_update(team=org.north, actor=org.admin, manager=coach)  # now leads the rep's region
     with pytest.raises(ApplicationError, match="own manager"):
         _schedule(org, judges=[org.manager_b, coach])
+
+
+# Who else may sit on a session ---------------------------------------------------------------
+
+
+def test_the_rep_does_not_own_or_cancel_their_own_session(org):
+    org.rep_a.is_enablement = True
+    org.rep_a.save()
+    with pytest.raises(ApplicationError, match="cannot own their own session"):
+        session_schedule(
+            scenario=make_scenario(),
+            rep=org.rep_a,
+            scheduled_at=timezone.now() + timedelta(days=2),
+            judges=[org.manager_b, org.manager_c],
+            owner=org.rep_a,
+            actor=org.enablement,
+        )
+    session = _schedule(org)
+    with pytest.raises(NotFoundError):
+        session_cancel(session=session, reason="Not ready", actor=org.rep_a)
+    session.refresh_from_db()
+    assert session.status == AssessmentSession.Status.SCHEDULED
+
+
+def test_an_inactive_owner_is_refused(org):
+    org.enablement.is_active = False
+    org.enablement.save()
+    with pytest.raises(ApplicationError, match="owner's account is inactive"):
+        _schedule(org)
+
+
+def test_a_rep_who_read_the_buyer_brief_is_not_assessed_on_the_scenario(org):
+    scenario = make_scenario()
+    session_schedule(
+        scenario=scenario,
+        rep=org.rep_b,
+        scheduled_at=timezone.now() + timedelta(days=1),
+        judges=[org.manager_a, org.manager_c],
+        owner=org.enablement,
+        actor=org.enablement,
+        role_player=org.rep_a,  # rep A reads the brief as the buyer
+    )
+    with pytest.raises(ApplicationError, match="has read this scenario's buyer brief"):
+        _schedule(org, scenario=scenario)
+    assert AssessmentSession.objects.filter(rep=org.rep_a).count() == 0
+    # ... and rep B, waiting for their own session on it, does not play the buyer for rep A
+    # on another scenario's... the same scenario.
+    with pytest.raises(ApplicationError, match="wait to be assessed on this scenario: Rep Beta"):
+        session_schedule(
+            scenario=scenario,
+            rep=org.rep_c,
+            scheduled_at=timezone.now() + timedelta(days=1),
+            judges=[org.manager_a, org.manager_b],
+            owner=org.enablement,
+            actor=org.enablement,
+            role_player=org.rep_b,
+        )
+
+
+def test_the_scoring_rules_do_not_change_under_a_scheduled_session(org):
+    session = _schedule(org)
+    scenario = session.scenario
+    with pytest.raises(ConflictError) as raised:
+        scenario_update(scenario=scenario, actor=org.enablement, combination="median")
+    assert raised.value.code == "scenario_in_use"
+    scenario.refresh_from_db()
+    assert scenario.combination == "mean"
+    # Other fields still change, and the audit keeps the new values.
+    scenario_update(scenario=scenario, actor=org.enablement, buyer_brief="New persona")
+    event = AuditEvent.objects.filter(action="scenario.updated").latest("pk")
+    assert event.changes["values"] == {"buyer_brief": "New persona"}
+    session_cancel(session=session, reason="Moved", actor=org.enablement)
+    scenario_update(scenario=scenario, actor=org.enablement, combination="median")
+    scenario.refresh_from_db()
+    assert scenario.combination == "median"

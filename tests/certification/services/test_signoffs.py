@@ -237,3 +237,77 @@ def test_the_database_refuses_to_change_or_delete_a_sign_off(org):
             cursor.execute(sql, [signoff.pk])
     signoff.refresh_from_db()
     assert signoff.score == 100
+
+
+# Who may amend a sign-off ------------------------------------------------------------------
+
+
+def test_a_rep_who_is_also_enablement_cannot_correct_or_revoke_their_own_sign_off(org):
+    _observation, signoff = _signed(org, rating=1)  # failing: nothing certified
+    org.rep_a.is_enablement = True
+    org.rep_a.save()
+    with pytest.raises(NotFoundError):
+        signoff_correct(
+            signoff=signoff,
+            actor=org.rep_a,
+            ratings=_ratings(signoff.observation, 4),
+            reason="I was better than that",
+        )
+    with pytest.raises(NotFoundError):
+        signoff_revoke(signoff=signoff, actor=org.rep_a, reason="Unfair")
+    assert signoff_state(signoff) == "current"
+    assert not Certification.objects.filter(rep=org.rep_a, level=3).exists()
+
+
+def test_a_signer_who_no_longer_manages_the_rep_cannot_amend(org):
+    _observation, signoff = _signed(org, rating=1)
+    org.rep_a.team = org.gamma  # moved to another manager's team
+    org.rep_a.save()
+    signoff = SignOff.objects.get(pk=signoff.pk)  # as a later request reads it
+    with pytest.raises(NotFoundError):
+        signoff_correct(
+            signoff=signoff,
+            actor=org.manager_a,
+            ratings=_ratings(signoff.observation, 4),
+            reason="Second look",
+        )
+    with pytest.raises(NotFoundError):
+        signoff_revoke(signoff=signoff, actor=org.manager_a, reason="Second look")
+    # Enablement still may, and the rep's new manager sees it but does not amend it.
+    revocation = signoff_revoke(signoff=signoff, actor=org.enablement, reason="Wrong rep")
+    assert revocation.revoked_by == org.enablement
+    assert not SignOff.objects.filter(supersedes=signoff).exists()
+
+
+def test_only_the_current_sign_off_is_acknowledged(org):
+    _observation, signoff = _signed(org)
+    signoff_revoke(signoff=signoff, actor=org.manager_a, reason="Wrong meeting")
+    with pytest.raises(ConflictError):
+        signoff_acknowledge(signoff=signoff, rep=org.rep_a)
+    assert not SignOffAcknowledgement.objects.exists()
+
+
+def test_an_observation_uses_a_guide_for_its_subject_and_an_active_subject(org):
+    other = SubjectFactory(name="Discovery")
+    guide = make_guide()
+    guide.subject = other
+    guide.save()
+    details = {
+        "observed_on": timezone.localdate() - timedelta(days=1),
+        "kind": "meeting",
+        "crm_reference": "OPP-1",
+        "contact_title": "CFO",
+    }
+    subject = SubjectFactory(name="Executive presence")
+    with pytest.raises(ApplicationError) as raised:
+        observation_create(
+            rep=org.rep_a, observer=org.manager_a, subject=subject, guide=guide, **details
+        )
+    assert "guide" in raised.value.field_errors
+    retired = SubjectFactory(name="Old offering", is_active=False)
+    with pytest.raises(ApplicationError) as raised:
+        observation_create(
+            rep=org.rep_a, observer=org.manager_a, subject=retired, guide=make_guide(), **details
+        )
+    assert "subject" in raised.value.field_errors
+    assert not FieldObservation.objects.exists()

@@ -804,3 +804,17 @@ def test_query_count_does_not_grow_with_rows(
     _grow(org, world)
     with django_assert_max_num_queries(len(small)):
         assert lead.get(url, params).status_code == 200
+
+
+def test_the_scoring_rules_of_a_scenario_in_use_do_not_change(lead, world):
+    data = _scenario(guide=world.guide.pk, title="Renamed", combination="median", is_active="on")
+    response = lead.post(_url("manage_scenario", world), data)
+    assert response.status_code == 200
+    assert "1 scheduled session will be decided by this scenario&#x27;s current rules" in _page(
+        response
+    )
+    world.scenario.refresh_from_db()
+    assert (world.scenario.title, world.scenario.combination) == (
+        "Discovery call with a CFO",
+        "mean",
+    )
