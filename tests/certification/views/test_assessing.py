@@ -27,7 +27,12 @@ from certification.models import (
     SignOffAcknowledgement,
     SignOffRevocation,
 )
-from certification.services.assessments import RatingInput, scorecard_save, session_schedule
+from certification.services.assessments import (
+    RatingInput,
+    scorecard_save,
+    session_release,
+    session_schedule,
+)
 from certification.services.signoffs import (
     delegation_create,
     observation_create,
@@ -943,3 +948,16 @@ def test_a_role_player_without_a_role_sees_the_assessments_link(client, org, ses
     page = _home(client, org.tp_lead)
     nav = page[page.index('aria-label="Main"') : page.index("</nav>")]
     assert ">Assessments<" in nav
+
+
+def test_my_certifications_link_the_level_2_and_3_evidence(client, org, session):
+    _submit(session, org.manager_b)
+    _submit(session, org.manager_c)
+    session_release(session=session, actor=org.enablement)
+    signoff = _signed(org)
+    client.force_login(org.rep_a)
+    page = client.get(reverse("certification:my_certifications")).content.decode()
+    assert f'href="{reverse("certification:session", args=[session.pk])}"' in page
+    assert f"Role-play: {escape(session.scenario.title)}" in page
+    assert f'href="{reverse("certification:signoff", args=[signoff.pk])}"' in page
+    assert Certification.objects.filter(rep=org.rep_a, status="active").count() == 2
