@@ -48,3 +48,14 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
 def ping() -> str:
     """Answer a round trip through the broker and result backend."""
     return "pong"
+
+
+def enqueue_task_on_commit(name: str, *args: Any, **kwargs: Any) -> None:
+    """``enqueue_on_commit`` by task name, for services: the tasks modules sit above them.
+
+    A web process has not imported the tasks modules (a worker does at start): the first
+    lookup of a name it lacks imports them, as the worker would.
+    """
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    enqueue_on_commit(app.tasks[name], *args, **kwargs)

@@ -30,6 +30,17 @@ from certification.models.signoffs import (
     SignOffAcknowledgement,
     SignOffRevocation,
 )
+from certification.models.support import SupportPeriod, SupportRequest, SupportUsage
+from certification.models.tiers import (
+    CurrencyRate,
+    Deal,
+    DealColumnMapping,
+    RepTier,
+    Tier,
+    TierChange,
+    TierOverride,
+    TierRule,
+)
 
 __all__ = [
     "AssessmentSession",
@@ -39,6 +50,9 @@ __all__ = [
     "Choice",
     "Criterion",
     "CriterionRating",
+    "CurrencyRate",
+    "Deal",
+    "DealColumnMapping",
     "Exam",
     "ExamAssignment",
     "ExamSection",
@@ -52,6 +66,7 @@ __all__ = [
     "PanelMember",
     "Question",
     "QuestionBank",
+    "RepTier",
     "Scenario",
     "Scorecard",
     "SessionResult",
@@ -59,4 +74,11 @@ __all__ = [
     "SignOffAcknowledgement",
     "SignOffRevocation",
     "Subject",
+    "SupportPeriod",
+    "SupportRequest",
+    "SupportUsage",
+    "Tier",
+    "TierChange",
+    "TierOverride",
+    "TierRule",
 ]

@@ -7,6 +7,7 @@ from datetime import datetime
 from accounts.models import User
 from accounts.services import audit_record
 from certification.models import AssessmentSession, Attempt, Certification, SignOff, Subject
+from certification.services.tiers import tiers_recompute_later
 
 
 def _evidence_label(
@@ -67,6 +68,7 @@ def certification_issue(
             "evidence": _evidence_label(attempt, session, signoff),
         },
     )
+    tiers_recompute_later(rep_ids=[rep.pk], cause=f"level {level} on {subject.name} issued")
     return certification
 
 
@@ -85,5 +87,9 @@ def certification_revoke(
         action="certification.revoked",
         target=certification,
         changes={"reason": certification.revoked_reason},
+    )
+    tiers_recompute_later(
+        rep_ids=[certification.rep_id],
+        cause=f"level {certification.level} on {certification.subject.name} revoked",
     )
     return certification

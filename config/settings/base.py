@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.csp import CSP
 
 from config.env import (
@@ -163,6 +164,9 @@ SECURE_CSP = {
 # Internationalisation: store UTC, show each person's own time zone.
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
+
+# Revenue: deals are converted into this currency (ISO 4217) at the rates enablement configures.
+BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
 USE_I18N = True
 USE_TZ = True
 
@@ -226,6 +230,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certification.close_overdue_attempts",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "recompute-all-tiers": {
+        "task": "certification.recompute_all_tiers",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 60 * 60},
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
