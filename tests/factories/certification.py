@@ -158,3 +158,74 @@ def make_scenario(*, guide=None, subject: Subject | None = None, **values: Any):
         actor=None,
         **{**defaults, **values},
     )
+
+
+def held_certification(rep: User, subject: Subject, level: int, *, now: Any) -> Any:
+    """An active certification with a minimal piece of evidence of its level, for tests about
+    what certifications earn (tiers), not about how they are earned."""
+    from datetime import timedelta
+
+    from certification.models import (
+        AssessmentSession,
+        Attempt,
+        FieldObservation,
+        SignOff,
+    )
+    from certification.services.certifications import certification_issue
+    from tests.factories.accounts import UserFactory
+
+    evidence: dict[str, Any] = {}
+    other = UserFactory(enablement=True)  # the session's owner, the observer who signed
+    if level == 1:
+        exam = make_exam(subject=subject, questions=1, publish=False)
+        evidence["attempt"] = Attempt.objects.create(
+            exam=exam,
+            rep=rep,
+            number=1,
+            status="finished",
+            started_at=now,
+            deadline=now + timedelta(minutes=30),
+            finished_at=now,
+            score=Decimal(100),
+            passed=True,
+        )
+    else:
+        guide = make_guide(criteria=1)
+        version = guide.versions.get()
+        if level == 2:
+            scenario = make_scenario(subject=subject, guide=guide)
+            evidence["session"] = AssessmentSession.objects.create(
+                scenario=scenario,
+                rep=rep,
+                guide_version=version,
+                scheduled_at=now,
+                owner=other,
+                status="released",
+                score=Decimal(100),
+                passed=True,
+                released_at=now,
+            )
+        else:
+            observation = FieldObservation.objects.create(
+                rep=rep,
+                observer=other,
+                subject=subject,
+                guide_version=version,
+                observed_on=now.date(),
+                kind="meeting",
+                crm_reference="OPP-T",
+                contact_title="CFO",
+                status="signed",
+            )
+            evidence["signoff"] = SignOff.objects.create(
+                observation=observation,
+                rep=rep,
+                subject=subject,
+                guide_version=version,
+                signed_by=other,
+                signed_at=now,
+                ratings=[],
+                score=Decimal(100),
+                passed=True,
+            )
+    return certification_issue(rep=rep, subject=subject, level=level, now=now, **evidence)
