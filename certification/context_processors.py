@@ -7,6 +7,10 @@ from django.http import HttpRequest
 from certification.selectors.participation import takes_part_in_assessments, takes_part_in_field
 
 SECTIONS = (
+    ("my_tier", "my_tier"),
+    ("team_tiers", "tiers"),
+    ("manage_tier", "tiers"),
+    ("manage_rep_tier", "tiers"),
     ("manage_guide", "manage_assessments"),
     ("manage_scenario", "manage_assessments"),
     ("manage_session", "manage_assessments"),

@@ -59,4 +59,5 @@ urlpatterns = [
     # Levels 2 and 3
     path("", include("certification.urls_assessing")),
     path("", include("certification.urls_assessment_admin")),
+    path("", include("certification.urls_tiers")),
 ]

@@ -11,6 +11,7 @@ from accounts.selectors import managers_of, organisation_summary, subtree_rep_co
 from certification.selectors.certificates import certifications_of
 from certification.selectors.exams import exams_for_rep
 from certification.selectors.participation import assessment_todo
+from certification.selectors.tiers import tier_of
 
 
 @login_required
@@ -25,5 +26,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "led_teams": subtree_rep_counts(user) if user.is_manager else [],
         "organisation": organisation_summary() if (user.is_enablement or user.is_admin) else None,
         "todo": assessment_todo(user=user) if user.roles else None,  # type: ignore[arg-type]
+        "tier": tier_of(user) if user.is_rep else None,  # type: ignore[arg-type]
     }
     return render(request, "certification/home.html", context)
