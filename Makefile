@@ -48,8 +48,9 @@ run: $(BASE_STAMP)  ## Install, migrate, seed the demo and serve it on http://12
 test: $(DEV_STAMP)  ## Install what tests need and run the whole suite
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-bench: $(DEV_STAMP)  ## Load-test a level-1 attempt on gunicorn + PostgreSQL (bench/README.md)
+bench: $(DEV_STAMP)  ## Load-test level 1 on gunicorn + PostgreSQL; time tier recompute and deal import (bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/tiers.py $(TIERS_BENCH_ARGS)
 
 lint: $(DEV_STAMP)  ## ruff, mypy and the import layers
 	$(BIN)/ruff check .

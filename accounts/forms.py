@@ -75,7 +75,10 @@ class ApiTokenForm(forms.Form):
         choices=ApiToken.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=[ApiToken.Scope.READ],
-        help_text="Read lets it look; write lets it change things in your name.",
+        help_text=(
+            "Read lets it look; write lets it change things in your name. Teleprospecting "
+            "support is for a dialer or CRM: support entitlements and usage only."
+        ),
     )
     expires_in_days = forms.IntegerField(
         label="Expires after (days)",

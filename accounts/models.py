@@ -225,6 +225,8 @@ class ApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read"
         WRITE = "write", "Write"
+        # For a dialer or CRM: support entitlements and usage, and nothing else.
+        SUPPORT = "support", "Teleprospecting support"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)

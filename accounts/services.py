@@ -370,6 +370,9 @@ def user_update_profile(
 
 # API tokens --------------------------------------------------------------------------------
 
+# A token asked for without scopes reads and writes; ``support`` is only ever chosen.
+DEFAULT_TOKEN_SCOPES = (ApiToken.Scope.READ.value, ApiToken.Scope.WRITE.value)
+
 
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -391,7 +394,7 @@ def api_token_create(
             "Give the token a name of at most 100 characters, e.g. 'CRM sync'.",
             field_errors={"name": ["Required, at most 100 characters."]},
         )
-    chosen = sorted(set(scopes)) if scopes is not None else sorted(ApiToken.Scope.values)
+    chosen = sorted(set(scopes)) if scopes is not None else list(DEFAULT_TOKEN_SCOPES)
     unknown = [scope for scope in chosen if scope not in ApiToken.Scope.values]
     if unknown or not chosen:
         raise ApplicationError(

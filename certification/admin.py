@@ -14,6 +14,9 @@ from certification.models import (
     AttemptQuestion,
     Certification,
     Choice,
+    CurrencyRate,
+    Deal,
+    DealColumnMapping,
     Exam,
     ExamAssignment,
     ExamSection,
@@ -21,6 +24,7 @@ from certification.models import (
     QuestionBank,
     Subject,
 )
+from certification.models.support import SupportPeriod, SupportRequest, SupportUsage
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -106,3 +110,60 @@ class CertificationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "level", "subject"]
     search_fields = ["rep__email", "subject__name"]
     list_select_related = ["rep", "subject"]
+
+
+# Deals from the CRM: changed only by imports and the enablement pages, read-only here.
+
+
+@admin.register(Deal)
+class DealAdmin(ReadOnlyAdmin):
+    list_display = ["opportunity_id", "rep", "stage", "close_date", "amount", "currency"]
+    list_filter = ["stage", "currency"]
+    search_fields = ["opportunity_id", "rep__email", "rep__display_name"]
+    list_select_related = ["rep"]
+    date_hierarchy = "close_date"
+
+
+@admin.register(CurrencyRate)
+class CurrencyRateAdmin(ReadOnlyAdmin):
+    list_display = ["currency", "rate_to_base", "updated_at"]
+    search_fields = ["currency"]
+
+
+@admin.register(DealColumnMapping)
+class DealColumnMappingAdmin(ReadOnlyAdmin):
+    list_display = ["name", "created_by", "created_at"]
+    search_fields = ["name"]
+    list_select_related = ["created_by"]
+
+
+# Teleprospecting support: periods are changed through the lead's pages (validation, audit,
+# re-allocation); here they are read, as are the requests and usage they decide.
+
+
+@admin.register(SupportPeriod)
+class SupportPeriodAdmin(ReadOnlyAdmin):
+    list_display = ["starts_on", "ends_on", "capacity_hours", "tier_weights", "allocated_at"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "period",
+        "rep",
+        "status",
+        "hours_requested",
+        "hours_allocated",
+        "tier_at_allocation",
+    ]
+    list_filter = ["status", "tier_at_allocation"]
+    search_fields = ["rep__email", "purpose"]
+    list_select_related = ["period", "rep"]
+
+
+@admin.register(SupportUsage)
+class SupportUsageAdmin(ReadOnlyAdmin):
+    list_display = ["period", "rep", "hours", "meetings_set", "pipeline_amount", "recorded_at"]
+    search_fields = ["rep__email", "idempotency_key"]
+    list_select_related = ["period", "rep"]

@@ -30,6 +30,8 @@ SECTIONS = (
     ("exam_start", "my_tests"),
     ("attempt", "my_tests"),
     ("my_certifications", "my_certifications"),
+    ("support", "support"),
+    ("tp_", "teleprospecting"),
     ("home", "home"),
 )
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.demo import NAMED_REP
@@ -338,7 +339,7 @@ def _history(
             location="Training room 2, Lyon",
             duration_minutes=40,
         )
-        base = rng.uniform(2.6, 3.9)
+        base = rng.uniform(3.0, 3.4) if i < 2 else rng.uniform(2.6, 3.9)  # the leaders pass
         for position, judge in enumerate(panel):
             bias = 1.4 if position == 0 else rng.uniform(-0.3, 0.3)
             scorecard_save(
@@ -431,8 +432,22 @@ def seed() -> dict[str, Any]:
     guides = _guides()
     opening, discovery = _scenarios(guides, lead)
     led = Team.objects.get(manager=manager, kind=Team.Kind.TEAM)  # the demo manager's team
-    team_reps = list(
-        User.objects.filter(team=led, is_rep=True).exclude(pk=rep.pk).order_by("email")
+    # The reps furthest along level 1 on the offerings go first: their role-plays and sign-offs
+    # then make silver and gold tiers, as they would in a real sales force.
+    team_reps: list[User] = list(
+        User.objects.filter(team=led, is_rep=True)
+        .exclude(pk=rep.pk)
+        .annotate(
+            offerings_held=Count(
+                "certifications",
+                filter=Q(
+                    certifications__level=1,
+                    certifications__status="active",
+                    certifications__subject__kind=Subject.Kind.OFFERING,
+                ),
+            )
+        )
+        .order_by("-offerings_held", "email")
     )
     judges = list(
         User.objects.filter(
@@ -453,7 +468,10 @@ def seed() -> dict[str, Any]:
         actor=lead,
         description="Presenting Acme's value to a senior executive, observed in the field.",
     )
-    signoffs = _field(manager, [rep, *team_reps], guides["Executive presentation"], executive, now)
+    # The second rep's sign-off passes (and is corrected), the third's fails, the fourth's is
+    # revoked: the leader of the team (team_reps[0] failed here before) ends up gold.
+    field_reps = [rep, team_reps[1], team_reps[3], team_reps[2]]
+    signoffs = _field(manager, field_reps, guides["Executive presentation"], executive, now)
     return {
         "guides": Guide.objects.count(),
         "scenarios": Scenario.objects.count(),

@@ -14,6 +14,8 @@ from accounts.rules import (
     is_enablement,
     is_manager_of,
     is_rep,
+    is_self,
+    is_teleprospecting_lead,
 )
 from accounts.selectors import team_and_ancestor_paths
 from certification.models import Attempt, ObserverDelegation
@@ -21,6 +23,8 @@ from certification.models import Attempt, ObserverDelegation
 # Enablement authors subjects, banks, questions and tests, assigns them and reads results.
 can_author = is_enablement
 can_take_tests = is_rep
+# Enablement imports the CRM's deals, keeps the exchange rates and exports the deals.
+can_manage_deals = is_enablement
 
 
 @rules.predicate
@@ -139,3 +143,15 @@ can_view_signoff = is_signer | may_see_signed_rep
 # The signer corrects or revokes only while they may still observe the rep; enablement always;
 # never the rep themself, whatever other role they hold.
 can_amend_signoff = ~is_signed_rep & ((is_signer & may_still_observe_signed_rep) | is_enablement)
+
+
+# Teleprospecting support ------------------------------------------------------------------------
+
+# Reps ask for support on /support/; the teleprospecting lead runs it on /teleprospecting/.
+can_request_support = is_rep
+can_lead_teleprospecting = is_teleprospecting_lead
+# Whose support entitlement a person may read: their own, their teams' reps, anyone's for
+# enablement and the teleprospecting lead (see selectors.support.support_reps_visible_to).
+can_view_support_of = is_active_rep & (
+    is_self | is_manager_of | is_enablement | is_teleprospecting_lead
+)

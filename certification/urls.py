@@ -59,5 +59,9 @@ urlpatterns = [
     # Levels 2 and 3
     path("", include("certification.urls_assessing")),
     path("", include("certification.urls_assessment_admin")),
+    # Teleprospecting support
+    path("", include("certification.urls_support")),
+    # Deals from the CRM
+    path("", include("certification.urls_deals")),
     path("", include("certification.urls_tiers")),
 ]

@@ -11,6 +11,7 @@ from accounts.selectors import managers_of, organisation_summary, subtree_rep_co
 from certification.selectors.certificates import certifications_of
 from certification.selectors.exams import exams_for_rep
 from certification.selectors.participation import assessment_todo
+from certification.selectors.support import support_overview
 from certification.selectors.tiers import tier_of
 
 
@@ -26,6 +27,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "led_teams": subtree_rep_counts(user) if user.is_manager else [],
         "organisation": organisation_summary() if (user.is_enablement or user.is_admin) else None,
         "todo": assessment_todo(user=user) if user.roles else None,  # type: ignore[arg-type]
+        "support": support_overview(today=timezone.localdate())
+        if user.is_teleprospecting_lead
+        else None,
         "tier": tier_of(user) if user.is_rep else None,  # type: ignore[arg-type]
     }
     return render(request, "certification/home.html", context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import rules as account_rules
@@ -18,6 +19,7 @@ from accounts.models import User
 from certification.forms_tiers import TierFilterForm, TierOverrideForm, TierRuleForm
 from certification.models import Tier, TierOverride
 from certification.selectors import tiers as selectors
+from certification.selectors.support import entitlement
 from certification.services import tiers as services
 from certification.views.authoring import _filters, _paginate
 from config.errors import ApplicationError
@@ -54,6 +56,7 @@ def my_tier(request: HttpRequest) -> HttpResponse:
             "checklist": _checklist(row.missing),
             "override": selectors.active_override(rep=rep),
             "history": selectors.tier_history(rep=rep)[:20],
+            "entitlement": entitlement(rep=rep, today=timezone.localdate()),
         },
     )
 

@@ -167,6 +167,9 @@ TIME_ZONE = "UTC"
 
 # Revenue: deals are converted into this currency (ISO 4217) at the rates enablement configures.
 BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
+# Deal imports (CSV upload, import_deals, POST /api/v1/deals/bulk/): refused above these sizes.
+DEALS_IMPORT_MAX_BYTES = env_int("DEALS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1)
+DEALS_IMPORT_MAX_ROWS = env_int("DEALS_IMPORT_MAX_ROWS", default=200_000, minimum=1)
 USE_I18N = True
 USE_TZ = True
 
@@ -234,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-all-tiers": {
         "task": "certification.recompute_all_tiers",
         "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    "allocate-support-starting-tomorrow": {
+        "task": "certification.allocate_support_starting_tomorrow",
+        "schedule": crontab(hour=18, minute=0),
         "options": {"expires": 6 * 60 * 60},
     },
 }
@@ -310,4 +318,6 @@ DEMO_SEEDERS = [
     "accounts.demo.seed",
     "certification.demo.seed",
     "certification.demo_assessments.seed",
+    "certification.demo_tiers.seed",
+    "certification.demo_support.seed",
 ]

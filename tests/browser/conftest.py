@@ -153,3 +153,16 @@ def demo_assessments(transactional_db: None, live_server: LiveServer) -> dict[st
         "content": certification_demo.seed(),
         "assessments": assessments_demo.seed(),
     }
+
+
+@pytest.fixture
+def demo_tiers(transactional_db: None, live_server: LiveServer) -> dict[str, Any]:
+    """The whole demo up to tiers: people, level 1, levels 2 and 3, deals and every tier."""
+    from certification import demo_tiers as tiers_demo
+
+    return {
+        "people": demo.seed(),
+        "content": certification_demo.seed(),
+        "assessments": assessments_demo.seed(),
+        "tiers": tiers_demo.seed(),
+    }

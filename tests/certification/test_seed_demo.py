@@ -14,12 +14,16 @@ from certification.models import (
     AssessmentSession,
     Attempt,
     Certification,
+    Deal,
     Exam,
     Guide,
     Question,
+    RepTier,
     Scorecard,
     SignOff,
     Subject,
+    TierChange,
+    TierOverride,
 )
 from certification.selectors.assessments import judge_calibration
 from certification.selectors.exams import exams_for_rep, item_analysis
@@ -47,6 +51,9 @@ def _snapshot():
         SignOff.objects.count(),
         Scorecard.objects.count(),
         Guide.objects.count(),
+        Deal.objects.count(),
+        TierChange.objects.count(),
+        TierOverride.objects.count(),
     )
     level1 = (
         Subject.objects.count(),
@@ -109,6 +116,17 @@ def test_seed_builds_the_documented_organisation(settings):
     assert ("rep@demo.test", False, False) in states
     assert any(superseding for _email, superseding, _revoked in states)
     assert any(revoked for _email, _superseding, revoked in states)
+    # Tiers: a year of deals, every tier represented, the demo rep told what bronze needs.
+    assert Deal.objects.filter(stage="won").count() > 50
+    assert {"none", "bronze", "silver", "gold"} <= set(
+        RepTier.objects.values_list("tier", flat=True)
+    )
+    mine = RepTier.objects.get(rep=rep)
+    assert mine.tier == "none"
+    assert mine.missing == [
+        f"level 1 on {name}" for name in ("Acme Analytics", "Acme Cloud", "Acme Secure")
+    ]
+    assert TierOverride.objects.filter(ended_at__isnull=True).count() == 1
 
 
 def test_seed_is_idempotent(settings):

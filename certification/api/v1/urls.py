@@ -1,6 +1,12 @@
 from django.urls import path
 
-from certification.api.v1 import views, views_assessments, views_manage
+from certification.api.v1 import (
+    views,
+    views_assessments,
+    views_deals,
+    views_manage,
+    views_support,
+)
 
 urlpatterns = [
     # Reps
@@ -92,6 +98,16 @@ urlpatterns = [
         views_manage.AttemptReviewApi.as_view(),
         name="manage-attempt-detail",
     ),
+    # Deals from the CRM (enablement)
+    path("deals/bulk/", views_deals.DealBulkApi.as_view(), name="deal-bulk"),
+    path("manage/deals/", views_deals.DealListApi.as_view(), name="manage-deal-list"),
+    # Teleprospecting support (a dialer or CRM)
+    path(
+        "support/entitlements/",
+        views_support.EntitlementApi.as_view(),
+        name="support-entitlements",
+    ),
+    path("support/usage/", views_support.UsageRecordApi.as_view(), name="support-usage"),
     # Levels 2 and 3: participants
     path("assessments/mine/", views_assessments.MySessionListApi.as_view(), name="assessment-mine"),
     path(
