@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import transaction
+
 from accounts.models import User
 from accounts.services import audit_record
 from certification.models import AssessmentSession, Attempt, Certification, SignOff, Subject
@@ -22,6 +24,7 @@ def _evidence_label(
     return None
 
 
+@transaction.atomic
 def certification_issue(
     *,
     rep: User,
