@@ -65,7 +65,7 @@ def _rule(lead: User) -> None:
 def _deals() -> int:
     """Up to a dozen deals per rep over the last year; the better reps win more and bigger."""
     today = timezone.localdate()
-    rows = []
+    rows: list[DealRow] = []
     reps = User.objects.filter(is_rep=True).select_related("team__parent").order_by("email")
     role_played = set(
         Certification.objects.filter(level=2, status="active").values_list("rep_id", flat=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.utils import timezone
 
 from certification.models import SupportPeriod
@@ -45,8 +43,9 @@ def allocate_support(period_id: int) -> str:
     return f"{result.allocated} of {result.capacity} h allocated, {result.waiting_count} waiting"
 
 
-@app.task(name="certification.allocate_support_starting_tomorrow", acks_late=True)
-def allocate_support_starting_tomorrow() -> int:
-    """Allocate the periods that start tomorrow (nightly); returns how many."""
+@app.task(name="certification.allocate_support_starting_today", acks_late=True)
+def allocate_support_starting_today() -> int:
+    """Allocate the periods that start today (early, after the nightly tier recompute), with
+    the tiers reps hold on the first day; returns how many."""
     now = timezone.now()
-    return support_allocate_starting(on=timezone.localdate(now) + timedelta(days=1), now=now)
+    return support_allocate_starting(on=timezone.localdate(now), now=now)

@@ -48,6 +48,12 @@ def certification_issue(
     existing = Certification.objects.filter(
         rep=rep, subject=subject, level=level, status=Certification.Status.ACTIVE
     ).first()
+    if existing is not None and existing.expires_at is not None and existing.expires_at <= now:
+        # Lapsed but not yet swept: it expires now, and the new evidence certifies afresh.
+        existing.status = Certification.Status.EXPIRED
+        existing.save(update_fields=["status"])
+        audit_record(actor=None, action="certification.expired", target=existing, changes={})
+        existing = None
     if existing is not None:
         return existing
     certification = Certification.objects.create(

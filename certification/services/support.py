@@ -65,6 +65,7 @@ MAX_USAGE_HOURS = Decimal(1000)
 MAX_WEIGHT = 100
 MAX_PURPOSE = 2000
 MAX_KEY = 100
+MAX_MEETINGS = 100_000  # per usage record; far above any real week
 WEIGHABLE_TIERS = (Tier.BRONZE.value, Tier.SILVER.value, Tier.GOLD.value)
 ZERO = Decimal(0)
 UNITS_PER_HOUR = 2  # the allocation hands out half hours
@@ -499,7 +500,14 @@ def support_allocate(
         raise ConflictError(
             "This period has ended; its allocation is kept as it was.", code="period_ended"
         )
-    started = locked.starts_on <= today
+    # Hours allocated by a run on or after the period's first day are commitments, kept when
+    # it runs again (a rep whose tier drops keeps them). A run before the first day is a
+    # preview: the run on the first day (after the nightly tier recompute) decides afresh.
+    committing = (
+        locked.starts_on <= today
+        and locked.allocated_at is not None
+        and _today(locked.allocated_at) >= locked.starts_on
+    )
     requests = list(
         SupportRequest.objects.select_for_update(of=("self",))
         .filter(period=locked)
@@ -507,7 +515,7 @@ def support_allocate(
         .select_related("rep")
         .order_by("created_at", "pk")
     )
-    committed = [r for r in requests if started and r.status == Status.ALLOCATED]
+    committed = [r for r in requests if committing and r.status == Status.ALLOCATED]
     committed_ids = {r.pk for r in committed}
     open_requests = [r for r in requests if r.pk not in committed_ids]
     capacity_units = _units(locked.capacity_hours) - sum(
@@ -654,8 +662,8 @@ def _waiting_reason(context: _ReasonContext, decision: Decision, position: int) 
 
 
 def support_allocate_starting(*, on: date, now: datetime | None = None) -> int:
-    """Allocate every period that starts on this day (the evening before, by beat); returns
-    how many were allocated."""
+    """Allocate every period that starts on this day (by beat, early that morning, after the
+    nightly tier recompute); returns how many were allocated."""
     count = 0
     for period in SupportPeriod.objects.filter(starts_on=on).order_by("pk"):
         support_allocate(period=period, now=now)
@@ -691,10 +699,14 @@ def _clean_outcomes(hours: Any, meetings_set: Any, pipeline_amount: Any) -> tupl
         raise ApplicationError(
             "Pipeline is 0 or more.", field_errors={"pipeline_amount": ["0 or more."]}
         )
-    if isinstance(meetings_set, bool) or not isinstance(meetings_set, int) or meetings_set < 0:
+    if (
+        isinstance(meetings_set, bool)
+        or not isinstance(meetings_set, int)
+        or not 0 <= meetings_set <= MAX_MEETINGS
+    ):
         raise ApplicationError(
-            "Meetings set is a whole number, 0 or more.",
-            field_errors={"meetings_set": ["0 or more."]},
+            f"Meetings set is a whole number from 0 to {MAX_MEETINGS}.",
+            field_errors={"meetings_set": [f"0 to {MAX_MEETINGS}."]},
         )
     if not (used or meetings_set or pipeline):
         raise ApplicationError("Nothing to record: hours, meetings and pipeline are all 0.")
@@ -730,7 +742,9 @@ def support_usage_record(
         raise NotFoundError("No such rep.")
     key = _clean_key(idempotency_key)
     if period is None:
-        period = period_current(today=today)
+        # A retry of a record sent without a period is the same record, whatever day it is.
+        earlier = SupportUsage.objects.filter(idempotency_key=key).first()
+        period = earlier.period if earlier is not None else period_current(today=today)
         if period is None:
             raise ApplicationError(
                 "No support period is open today; name the period.",

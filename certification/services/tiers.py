@@ -70,12 +70,13 @@ def rule_view() -> RuleView:
     return RuleView(
         offerings=tuple(NamedSubject(s.pk, s.name) for s in offerings),
         silver_level2=tuple(
-            NamedSubject(s.pk, s.name) for s in rule.silver_level2_subjects.order_by("name")
+            NamedSubject(s.pk, s.name)
+            for s in rule.silver_level2_subjects.filter(is_active=True).order_by("name")
         ),
         gold_threshold=rule.gold_revenue_threshold,
         gold_window_days=rule.gold_window_days,
         gold_level3=NamedSubject(rule.gold_level3_subject.pk, rule.gold_level3_subject.name)
-        if rule.gold_level3_subject
+        if rule.gold_level3_subject and rule.gold_level3_subject.is_active
         else None,
     )
 
@@ -263,15 +264,14 @@ def tiers_recompute(*, rep_ids: Iterable[int], cause: str, now: datetime | None 
     with its reasons. Returns how many reps changed tier."""
     now = now or timezone.now()
     ids = sorted(set(rep_ids))
-    rule = rule_view()
     changed = 0
     for start in range(0, len(ids), RECOMPUTE_BATCH):
-        changed += _recompute_batch(ids[start : start + RECOMPUTE_BATCH], rule, cause, now)
+        changed += _recompute_batch(ids[start : start + RECOMPUTE_BATCH], cause, now)
     return changed
 
 
 @transaction.atomic
-def _recompute_batch(ids: list[int], rule: RuleView, cause: str, now: datetime) -> int:
+def _recompute_batch(ids: list[int], cause: str, now: datetime) -> int:
     reps = list(User.objects.filter(pk__in=ids, is_rep=True).values_list("pk", flat=True))
     RepTier.objects.bulk_create([RepTier(rep_id=pk) for pk in reps], ignore_conflicts=True)
     # Lock in a fixed order (no deadlock between two batches), then read the facts.
@@ -279,6 +279,7 @@ def _recompute_batch(ids: list[int], rule: RuleView, cause: str, now: datetime) 
         row.rep_id: row
         for row in RepTier.objects.select_for_update().filter(rep_id__in=reps).order_by("rep_id")
     }
+    rule = rule_view()  # read after the lock: a rule saved meanwhile is the one applied
     facts = tier_facts(rep_ids=reps, rule=rule, now=now)
     overrides = _active_overrides(reps, timezone.localdate(now))
     changes, updated = [], []
@@ -362,6 +363,16 @@ def tier_override_set(
     if ends_on < timezone.localdate(now):
         raise ApplicationError(
             "The end date is in the past.", field_errors={"ends_on": ["Today or later."]}
+        )
+    # One override at a time: a new one replaces the one running, which ends now (audited),
+    # so ending the new one never brings an older one back.
+    for running in TierOverride.objects.select_for_update().filter(
+        rep=rep, ended_at__isnull=True, ends_on__gte=timezone.localdate(now)
+    ):
+        running.ended_at = now
+        running.save(update_fields=["ended_at"])
+        audit_record(
+            actor=actor, action="tier.override_ended", target=rep, changes={"replaced": True}
         )
     override = TierOverride.objects.create(
         rep=rep, tier=tier, reason=reason.strip(), ends_on=ends_on, created_by=actor, created_at=now

@@ -176,6 +176,8 @@ def rep_tier(request: HttpRequest, rep_id: int) -> HttpResponse:
 @require_POST
 def override_end(request: HttpRequest, override_id: int) -> HttpResponse:
     override = get_object_or_404(TierOverride.objects.select_related("rep"), pk=override_id)
+    if override.rep_id == request.user.pk:
+        raise Http404  # nobody ends an override of their own tier
     services.tier_override_end(override=override, actor=request.user)  # type: ignore[arg-type]
     messages.success(request, "Override ended: the computed tier applies again.")
     return redirect("certification:manage_rep_tier", rep_id=override.rep_id)

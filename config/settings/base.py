@@ -239,9 +239,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * 60 * 60},
     },
-    "allocate-support-starting-tomorrow": {
-        "task": "certification.allocate_support_starting_tomorrow",
-        "schedule": crontab(hour=18, minute=0),
+    "allocate-support-starting-today": {
+        "task": "certification.allocate_support_starting_today",
+        "schedule": crontab(hour=2, minute=45),  # after recompute-all-tiers
         "options": {"expires": 6 * 60 * 60},
     },
 }

@@ -213,6 +213,8 @@ def test_only_the_teleprospecting_lead_records_usage(api_client, org, week, view
     [
         ({"hours": "-1"}, 400),
         ({"meetings_set": -2}, 400),
+        ({"meetings_set": 10**12}, 400),
+        ({"meetings_set": 10**20}, 400),
         ({"idempotency_key": ""}, 400),
         ({"hours": "0", "meetings_set": 0, "pipeline_amount": "0"}, 400),
         ({"rep": "nobody@example.test"}, 404),
@@ -242,3 +244,15 @@ def test_entitlement_query_count_is_flat(api_client, org, week, django_assert_ma
         SupportUsage.objects.create(period=week, rep=rep, hours=1, idempotency_key=f"k{rep.pk}")
     with django_assert_max_num_queries(len(small.captured_queries)):
         _ask(api_client, org.rep_a.email)
+
+
+def test_a_retry_after_the_period_ended_is_the_same_record(api_client, org, week, monkeypatch):
+    api_client.force_authenticate(org.tp_lead)
+    first = api_client.post(USAGE, _body(rep=org.rep_a.email))
+    assert first.status_code == 201
+    later = timezone.now() + timedelta(days=60)  # no period is open any more
+    monkeypatch.setattr("django.utils.timezone.now", lambda: later)
+    retry = api_client.post(USAGE, _body(rep=org.rep_a.email))
+    assert retry.status_code == 200
+    assert retry.json()["id"] == first.json()["id"]
+    assert SupportUsage.objects.count() == 1

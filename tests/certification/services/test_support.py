@@ -35,7 +35,7 @@ from certification.services.support import (
     support_request_withdraw,
     support_usage_record,
 )
-from certification.tasks import allocate_support, allocate_support_starting_tomorrow
+from certification.tasks import allocate_support, allocate_support_starting_today
 from config.errors import ApplicationError, ConflictError, NotFoundError
 from tests.factories.accounts import UserFactory
 from tests.factories.support import at, make_period, record_history, set_tier
@@ -288,7 +288,8 @@ def test_a_tier_drop_keeps_this_periods_allocation_but_none_next_period(org, wee
     _last, week, next_week = weeks
     rep = _rep("gold")
     _ask(rep, week, 8)
-    _allocate(week)
+    _allocate(week)  # a preview, the evening before
+    _allocate(week, now=at(MONDAY))  # the first day's run commits the hours
     _ask(rep, next_week, 8, now=DURING)  # asked for next week while still gold
     set_tier(rep, "bronze")  # the tier drops mid-week
     # This week: the allocation stands, even when the lead runs it again.
@@ -332,7 +333,7 @@ def test_a_running_period_keeps_its_allocations_and_shares_only_what_is_left(org
     _last, week, _next = weeks
     first, second = _rep("gold"), _rep("gold")
     _ask(first, week, 16)
-    _allocate(week)
+    _allocate(week, now=at(MONDAY))  # the first day's run
     assert _state(week)[first.pk][1] == Decimal(16)
     # Mid-week a better-placed request arrives; the first rep's hours are a commitment.
     _ask(second, week, 16, now=DURING)
@@ -632,8 +633,8 @@ def test_the_tasks_call_the_allocation(org, weeks, monkeypatch):
     week.refresh_from_db()
     assert week.allocated_at is not None
     assert support_allocate_starting(on=MONDAY, now=BEFORE) == 1
-    monkeypatch.setattr("django.utils.timezone.now", lambda: BEFORE)
-    assert allocate_support_starting_tomorrow.delay().get() == 1
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at(MONDAY))
+    assert allocate_support_starting_today.delay().get() == 1
     monkeypatch.setattr("django.utils.timezone.now", lambda: at(MONDAY + timedelta(days=30)))
     assert allocate_support.delay(week.pk).get().startswith("This period has ended")
 
@@ -709,3 +710,14 @@ def test_a_measure_nobody_produced_does_not_drag_the_best_down_to_a_newcomer():
     }
     scores = outcome_scores(history, [1, 2, 3])
     assert (scores[1], scores[2], scores[3]) == (1, Fraction(1, 10), NEUTRAL_SCORE)
+
+
+def test_a_tier_drop_before_the_first_day_counts(org, weeks):
+    _last, week, _next = weeks
+    rep = _rep("gold")
+    _ask(rep, week, 8)
+    _allocate(week)  # the evening before: a preview, not a commitment
+    set_tier(rep, "none")  # an override ends, a certification lapses, before Monday
+    _allocate(week, now=at(MONDAY))
+    request = SupportRequest.objects.get(rep=rep, period=week)
+    assert (request.status, request.hours_allocated) == (Status.INELIGIBLE, 0)

@@ -373,3 +373,46 @@ def test_concurrent_recomputes_of_one_rep_leave_one_consistent_result_on_postgre
     assert errors == []
     assert RepTier.objects.get(rep=rep).tier == "bronze"
     assert TierChange.objects.filter(rep=rep).count() == 1  # one change, not four
+
+
+def test_a_new_override_replaces_the_running_one(org, catalog):
+    first = tier_override_set(
+        rep=org.rep_a,
+        tier="gold",
+        reason="Launch",
+        ends_on=TODAY + timedelta(days=60),
+        actor=org.enablement,
+        now=NOW,
+    )
+    second = tier_override_set(
+        rep=org.rep_a,
+        tier="bronze",
+        reason="Probation",
+        ends_on=TODAY + timedelta(days=5),
+        actor=org.enablement,
+        now=NOW,
+    )
+    assert TierOverride.objects.get(pk=first.pk).ended_at == NOW
+    tier_override_end(override=second, actor=org.enablement, now=NOW)
+    assert _tier(org.rep_a).tier == "none"  # not gold again from the first one
+
+
+def test_a_lapsed_certification_is_replaced_by_new_evidence(org, catalog):
+    cloud, _analytics, _executive = catalog
+    old = _certify(org.rep_a, cloud, 1)
+    Certification.objects.filter(pk=old.pk).update(expires_at=NOW - timedelta(days=1))
+    new = held_certification(org.rep_a, cloud, 1, now=NOW)
+    assert new.pk != old.pk
+    assert Certification.objects.get(pk=old.pk).status == "expired"
+    assert new.status == "active"
+
+
+def test_a_retired_subject_in_the_rule_is_not_required(org, catalog):
+    _cloud, _analytics, executive = catalog
+    _gold(org.rep_a, catalog)
+    _deal(org.rep_a, "OPP-1", Decimal(100000), TODAY)
+    executive.is_active = False
+    executive.save()
+    Certification.objects.filter(rep=org.rep_a, level=3).update(status="revoked", revoked_at=NOW)
+    tiers_recompute(rep_ids=[org.rep_a.pk], cause="test", now=NOW)
+    assert _tier(org.rep_a).tier == "gold"
