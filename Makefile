@@ -51,6 +51,7 @@ test: $(DEV_STAMP)  ## Install what tests need and run the whole suite
 bench: $(DEV_STAMP)  ## Load-test level 1 on gunicorn + PostgreSQL; time tier recompute and deal import (bench/README.md)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/tiers.py $(TIERS_BENCH_ARGS)
+	$(BIN)/python bench/readiness.py $(READINESS_BENCH_ARGS)
 
 lint: $(DEV_STAMP)  ## ruff, mypy and the import layers
 	$(BIN)/ruff check .

@@ -56,7 +56,7 @@ class UserAdmin(BaseUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ["email", "display_name", "team", "role_list", "is_active", "last_login"]
-    list_filter = ["is_active", *ROLE_FIELDS.values(), "team"]
+    list_filter = ["is_active", *ROLE_FIELDS.values(), "team", "segment", "sales_role"]
     search_fields = ["email", "display_name"]
     ordering = ["display_name", "email"]
     list_select_related = ["team"]
@@ -64,7 +64,7 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ()
     readonly_fields = ["last_login", "date_joined"]
     fieldsets = [
-        (None, {"fields": ["email", "display_name", "team", "password"]}),
+        (None, {"fields": ["email", "display_name", "team", "segment", "sales_role", "password"]}),
         ("Roles", {"fields": [*ROLE_FIELDS.values(), "is_active"]}),
         ("Working hours", {"fields": ["time_zone", "work_start", "work_end", "work_days"]}),
         ("History", {"fields": ["last_login", "date_joined"]}),

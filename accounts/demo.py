@@ -9,7 +9,14 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import ROLE_FIELDS, Role, Team, User
-from accounts.services import team_create, team_update, user_create, user_set_roles, user_set_team
+from accounts.services import (
+    team_create,
+    team_update,
+    user_create,
+    user_set_roles,
+    user_set_slice,
+    user_set_team,
+)
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo credential; seed_demo refuses DEBUG off
 DOMAIN = "demo.test"
@@ -207,7 +214,7 @@ def seed() -> dict[str, Any]:
         for i, rep_name in enumerate(spec.reps):
             rep_email = NAMED_REP if spec is TEAMS[0] and i == 0 else _email_for(rep_name)
             start = time(8 + i % 3, 30 if i % 2 else 0)
-            _person(
+            rep = _person(
                 rep_email,
                 name=rep_name,
                 time_zone=spec.time_zones[i % len(spec.time_zones)],
@@ -215,6 +222,12 @@ def seed() -> dict[str, Any]:
                 team=team,
                 password_hash=password_hash,
                 work_start=start,
+            )
+            user_set_slice(
+                user=rep,
+                segment=spec.name.split(" ", 1)[1],
+                sales_role="Sales development rep" if i >= 8 else "Account executive",
+                actor=None,
             )
             reps += 1
     for email, name, tz, roles in STAFF:

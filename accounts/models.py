@@ -158,6 +158,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
+    # Slices for readiness requirements and reports, e.g. "Enterprise" / "Account executive".
+    segment = models.CharField(max_length=60, blank=True, db_index=True)
+    sales_role = models.CharField("sales role", max_length=60, blank=True, db_index=True)
     is_active = models.BooleanField(default=True)
     is_rep = models.BooleanField("rep", default=False)
     is_manager = models.BooleanField("manager", default=False)
@@ -188,6 +191,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         indexes: ClassVar = [
             models.Index(fields=["team", "is_rep"], name="user_team_rep"),
+            # Reports page through reps by name with a keyset cursor.
+            models.Index(fields=["display_name", "id"], name="user_name_order"),
         ]
 
     def __str__(self) -> str:

@@ -244,6 +244,8 @@ def user_create(
     time_zone: str = "UTC",
     actor: User | None = None,
     password_hash: str | None = None,
+    segment: str = "",
+    sales_role: str = "",
 ) -> User:
     """Create a person with their roles; without a password they must reset it to sign in.
 
@@ -255,7 +257,12 @@ def user_create(
             f"{email} already has an account.", field_errors={"email": ["Already registered."]}
         )
     user = User(
-        email=email, display_name=(display_name or "").strip(), team=team, time_zone=time_zone
+        email=email,
+        display_name=(display_name or "").strip(),
+        team=team,
+        time_zone=time_zone,
+        segment=segment.strip(),
+        sales_role=sales_role.strip(),
     )
     for role in _roles_from(roles):
         setattr(user, ROLE_FIELDS[role], True)
@@ -309,6 +316,27 @@ def user_set_team(*, user: User, team: Team | None, actor: User | None) -> User:
         user.team = team
         user.save(update_fields=["team"])
         audit_record(actor=actor, action="user.team_changed", target=user, changes=changes)
+    return user
+
+
+def user_set_slice(*, user: User, segment: str, sales_role: str, actor: User | None) -> User:
+    """Set the person's segment and sales role, the slices readiness requirements apply to."""
+    segment, sales_role = segment.strip(), sales_role.strip()
+    before = {"segment": user.segment, "sales_role": user.sales_role}
+    after = {"segment": segment, "sales_role": sales_role}
+    if before != after:
+        user.segment, user.sales_role = segment, sales_role
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError as exc:
+            raise from_validation_error(exc) from None
+        user.save(update_fields=["segment", "sales_role"])
+        audit_record(
+            actor=actor,
+            action="user.slice_changed",
+            target=user,
+            changes={key: [before[key], after[key]] for key in before if before[key] != after[key]},
+        )
     return user
 
 

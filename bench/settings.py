@@ -20,6 +20,10 @@ os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{BENCH_REDIS_DB}")
 # Production settings read these on import: plain HTTP on loopback, no HTTPS redirect or HSTS.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+if not (os.environ.get("CREDENTIAL_SIGNING_KEY") or os.environ.get("CREDENTIAL_SIGNING_KEY_FILE")):
+    from config.signing_keys import generate_pem
+
+    os.environ["CREDENTIAL_SIGNING_KEY"] = generate_pem()  # a throwaway key for the bench
 
 from config.settings.production import *  # noqa: E402, F403
 

@@ -24,6 +24,7 @@ from certification.models import (
     QuestionBank,
     Subject,
 )
+from certification.models.reports import ExportJob
 from certification.models.support import SupportPeriod, SupportRequest, SupportUsage
 
 
@@ -167,3 +168,16 @@ class SupportUsageAdmin(ReadOnlyAdmin):
     list_display = ["period", "rep", "hours", "meetings_set", "pipeline_amount", "recorded_at"]
     search_fields = ["rep__email", "idempotency_key"]
     list_select_related = ["period", "rep"]
+
+
+# Report exports: made and purged by the services; read here (the files are the owner's alone).
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "owner", "table", "format", "status", "total_rows", "created_at"]
+    list_filter = ["status", "table", "format"]
+    search_fields = ["owner__email"]
+    list_select_related = ["owner"]
+    date_hierarchy = "created_at"
+    exclude = ["file"]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from certification.selectors.notifications import unread_count
 from certification.selectors.participation import takes_part_in_assessments, takes_part_in_field
 
 SECTIONS = (
     ("my_tier", "my_tier"),
+    ("my_readiness", "my_readiness"),
+    ("team_readiness", "team_readiness"),
+    ("report_", "reports"),
     ("team_tiers", "tiers"),
     ("manage_tier", "tiers"),
     ("manage_rep_tier", "tiers"),
@@ -32,6 +36,7 @@ SECTIONS = (
     ("my_certifications", "my_certifications"),
     ("support", "support"),
     ("tp_", "teleprospecting"),
+    ("notification", "notifications"),
     ("home", "home"),
 )
 
@@ -54,3 +59,9 @@ def assessment_nav(request: HttpRequest) -> dict[str, object]:
         "nav_assessments": lambda: takes_part_in_assessments(user),
         "nav_field": lambda: takes_part_in_field(user),
     }
+
+
+def notification_nav(request: HttpRequest) -> dict[str, object]:
+    """The unread count in the navigation, counted only if a page renders it (one query)."""
+    user = getattr(request, "user", None)
+    return {"nav_unread": lambda: unread_count(user=user)}

@@ -25,6 +25,8 @@ can_author = is_enablement
 can_take_tests = is_rep
 # Enablement imports the CRM's deals, keeps the exchange rates and exports the deals.
 can_manage_deals = is_enablement
+# Enablement sets validity periods, publishes offering versions and revokes certifications.
+can_manage_certifications = is_enablement
 
 
 @rules.predicate

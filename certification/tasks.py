@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from django.conf import settings
 from django.utils import timezone
 
 from certification.models import SupportPeriod
 from certification.services.attempts import attempts_close_overdue
+from certification.services.exports import (
+    export_run,
+    exports_purge_expired,
+    exports_resend_stuck,
+)
+from certification.services.lifecycle import certifications_expire_due
+from certification.services.notifications import (
+    notification_emails_send,
+    notify_expiring_certifications,
+)
+from certification.services.readiness import weekly_reports_send
+from certification.services.snapshots import readiness_snapshot_take
 from certification.services.support import support_allocate, support_allocate_starting
 from certification.services.tiers import all_rep_ids, tiers_recompute
 from config.celery import app
@@ -49,3 +64,62 @@ def allocate_support_starting_today() -> int:
     the tiers reps hold on the first day; returns how many."""
     now = timezone.now()
     return support_allocate_starting(on=timezone.localdate(now), now=now)
+
+
+@app.task(
+    name="certification.run_export",
+    acks_late=True,
+    soft_time_limit=settings.EXPORT_TIME_LIMIT,
+    time_limit=settings.EXPORT_TIME_LIMIT + 30,
+)
+def run_export(job_id: int) -> str:
+    """Produce an export job's file (once: a job already run or running is left alone)."""
+    job = export_run(job_id=job_id)
+    return job.status if job is not None else "no such export"
+
+
+@app.task(name="certification.purge_expired_exports", acks_late=True)
+def purge_expired_exports() -> int:
+    """Delete the files of exports past their retention (hourly); returns how many."""
+    return exports_purge_expired(now=timezone.now())
+
+
+@app.task(name="certification.take_readiness_snapshot", acks_late=True)
+def take_readiness_snapshot(day: str = "") -> int:
+    """Snapshot the readiness figures of today (or of the ISO ``day`` given, from history) per
+    team and offering; running again replaces that day's rows. Returns rows written."""
+    now = timezone.now()
+    on = date.fromisoformat(day) if day else timezone.localdate(now)
+    return readiness_snapshot_take(day=on, now=now)
+
+
+@app.task(name="certification.send_weekly_reports", acks_late=True)
+def send_weekly_reports() -> int:
+    """Send the weekly readiness emails that are due this hour (each once per week)."""
+    return weekly_reports_send(now=timezone.now())
+
+
+@app.task(name="certification.resend_stuck_exports", acks_late=True)
+def resend_stuck_exports() -> int:
+    """Send again the export jobs whose message was lost (every 10 minutes)."""
+    return exports_resend_stuck(now=timezone.now())
+
+
+@app.task(name="certification.expire_certifications", acks_late=True)
+def expire_certifications() -> int:
+    """Expire the certifications past their date (hourly), audited, and recompute the tiers
+    of their reps; returns how many expired (none the second time)."""
+    return certifications_expire_due(now=timezone.now())
+
+
+@app.task(name="certification.send_notification_emails", acks_late=True)
+def send_notification_emails() -> int:
+    """Send the notification emails now due (every 5 minutes), each at most once even when
+    two runs overlap; returns how many were sent."""
+    return notification_emails_send(now=timezone.now())
+
+
+@app.task(name="certification.notify_expiring_certifications", acks_late=True)
+def notify_expiring_certifications_task() -> int:
+    """Warn holders 30, 7 and 1 days before expiry (daily; each warning once)."""
+    return notify_expiring_certifications(now=timezone.now())

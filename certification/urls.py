@@ -64,4 +64,11 @@ urlpatterns = [
     # Deals from the CRM
     path("", include("certification.urls_deals")),
     path("", include("certification.urls_tiers")),
+    # Certification lifecycle: validity, offering versions, revocation
+    path("", include("certification.urls_lifecycle")),
+    # Readiness reports
+    path("", include("certification.urls_reports")),
+    # Verifiable credentials, PDF certificates and the public verification page
+    path("", include("certification.urls_credentials")),
+    path("", include("certification.urls_notifications")),
 ]

@@ -40,6 +40,9 @@ export DATABASE_URL REDIS_URL
 export DJANGO_SETTINGS_MODULE=config.settings.production
 SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')"  # 64 characters
 export SECRET_KEY
+CREDENTIAL_SIGNING_KEY="$(python -m config.signing_keys)"  # a throwaway P-256 key
+export CREDENTIAL_SIGNING_KEY
+unset CREDENTIAL_SIGNING_KEY_FILE
 export ALLOWED_HOSTS=127.0.0.1,localhost
 # Keep the production default (redirect to HTTPS): /healthz must answer ahead of it.
 unset SECURE_SSL_REDIRECT

@@ -21,6 +21,20 @@ from certification.models.exams import (
     QuestionBank,
 )
 from certification.models.guides import Criterion, Guide, GuideVersion
+from certification.models.lifecycle import CertificationValidity, OfferingVersion
+from certification.models.notifications import (
+    CERTIFICATION_KINDS,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
+from certification.models.reports import (
+    ExportJob,
+    ReadinessRequirement,
+    ReadinessSnapshot,
+    ReportSubscription,
+    RequiredCertification,
+)
 from certification.models.signoffs import (
     FieldObservation,
     InteractionKind,
@@ -43,10 +57,12 @@ from certification.models.tiers import (
 )
 
 __all__ = [
+    "CERTIFICATION_KINDS",
     "AssessmentSession",
     "Attempt",
     "AttemptQuestion",
     "Certification",
+    "CertificationValidity",
     "Choice",
     "Criterion",
     "CriterionRating",
@@ -56,17 +72,26 @@ __all__ = [
     "Exam",
     "ExamAssignment",
     "ExamSection",
+    "ExportJob",
     "FieldObservation",
     "Guide",
     "GuideVersion",
     "InteractionKind",
     "Level",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
     "ObservationRating",
     "ObserverDelegation",
+    "OfferingVersion",
     "PanelMember",
     "Question",
     "QuestionBank",
+    "ReadinessRequirement",
+    "ReadinessSnapshot",
     "RepTier",
+    "ReportSubscription",
+    "RequiredCertification",
     "Scenario",
     "Scorecard",
     "SessionResult",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -56,6 +57,9 @@ class Certification(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.TextField(blank=True)
+    # The certification's public name: its verification page and credential use it, so the
+    # sequential primary key never leaves the app and ids cannot be guessed.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["-issued_at"]
@@ -88,6 +92,8 @@ class Certification(models.Model):
         indexes: ClassVar = [
             models.Index(fields=["rep", "status"], name="cert_rep_status"),
             models.Index(fields=["subject", "level", "status"], name="cert_subject_level_status"),
+            # The expiry sweep reads active certifications by their expiry.
+            models.Index(fields=["status", "expires_at"], name="cert_status_expiry"),
         ]
 
     def __str__(self) -> str:

@@ -39,6 +39,7 @@ from certification.models import (
     ExamAssignment,
     Question,
 )
+from certification.selectors.certificates import renewal_closed_q
 from certification.services.grading import right_choice_ids
 from config.errors import NotFoundError
 
@@ -100,7 +101,7 @@ class RepExam:
         return self.state in {"not_started", "retake", "in_progress"}
 
 
-def _rep_exams_queryset(rep: User) -> QuerySet[Exam]:
+def _rep_exams_queryset(rep: User, now: datetime) -> QuerySet[Exam]:
     mine = Attempt.objects.filter(exam=OuterRef("pk"), rep=rep)
     per_exam = mine.order_by().values("exam")
     return (
@@ -125,12 +126,10 @@ def _rep_exams_queryset(rep: User) -> QuerySet[Exam]:
                 .order_by("-finished_at")
                 .values("pk")[:1]
             ),
+            # Held and not yet open for recertification (see renewal_closed_q).
             certified=Exists(
                 Certification.objects.filter(
-                    rep=rep,
-                    subject=OuterRef("subject"),
-                    level=1,
-                    status=Certification.Status.ACTIVE,
+                    renewal_closed_q(now), rep=rep, subject=OuterRef("subject"), level=1
                 )
             ),
             due_at=Subquery(
@@ -165,7 +164,7 @@ def _state(exam: Any, now: datetime) -> tuple[str, datetime | None]:  # noqa: PL
 
 def exams_for_rep(*, rep: User, now: datetime, exam_id: int | None = None) -> list[RepExam]:
     """Return the rep's assigned, published tests (or just one) with their state, in one query."""
-    exams = _rep_exams_queryset(rep)
+    exams = _rep_exams_queryset(rep, now)
     if exam_id is not None:
         exams = exams.filter(pk=exam_id)
     rows = []

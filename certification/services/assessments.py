@@ -29,6 +29,7 @@ from certification.models import (
 from certification.rules import can_release_session, can_score_session
 from certification.services.certifications import certification_issue
 from certification.services.guides import current_version, lock_guide
+from certification.services.notifications import notify_feedback_released
 from certification.services.rubric import CriterionSpec, Outcome, Scale, evaluate
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
@@ -502,6 +503,7 @@ def session_release(
             "vetoed_by": list(outcome.vetoed_by),
         },
     )
+    notify_feedback_released(session=locked, actor=actor, now=now)
     if outcome.passed:
         certification_issue(
             rep=locked.rep, subject=locked.scenario.subject, level=2, now=now, session=locked

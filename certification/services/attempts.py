@@ -26,6 +26,7 @@ from certification.models import (
     Exam,
     Question,
 )
+from certification.selectors.certificates import renewal_closed_q
 from certification.selectors.exams import exam_is_assigned, in_category
 from certification.services.certifications import certification_issue
 from certification.services.grading import grade_item, grade_total
@@ -67,8 +68,9 @@ def _check_may_start(*, exam: Exam, rep: User, now: datetime) -> int:
         )
     if exam.available_until and now >= exam.available_until:
         raise _refuse("This test has closed.", "closed")
+    # Inside the renewal window (or after a new version of the offering) a rep recertifies.
     if Certification.objects.filter(
-        rep=rep, subject=exam.subject, level=exam.level, status=Certification.Status.ACTIVE
+        renewal_closed_q(now), rep=rep, subject=exam.subject, level=exam.level
     ).exists():
         raise _refuse("You already hold this certification.", "already_certified")
     history = Attempt.objects.filter(exam=exam, rep=rep).aggregate(

@@ -31,6 +31,7 @@ from certification.models import (
     TierOverride,
     TierRule,
 )
+from certification.services.notifications import notify_tier_changes
 from config.celery import enqueue_task_on_commit
 from config.errors import ApplicationError, NotFoundError
 
@@ -315,6 +316,7 @@ def _recompute_batch(ids: list[int], cause: str, now: datetime) -> int:
         updated, ["tier", "computed", "reasons", "missing", "computed_at"], batch_size=500
     )
     TierChange.objects.bulk_create(changes)
+    notify_tier_changes(changes=changes, now=now)
     return len(changes)
 
 

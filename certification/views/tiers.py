@@ -19,6 +19,7 @@ from accounts.models import User
 from certification.forms_tiers import TierFilterForm, TierOverrideForm, TierRuleForm
 from certification.models import Tier, TierOverride
 from certification.selectors import tiers as selectors
+from certification.selectors.certificates import certifications_of
 from certification.selectors.support import entitlement
 from certification.services import tiers as services
 from certification.views.authoring import _filters, _paginate
@@ -168,6 +169,9 @@ def rep_tier(request: HttpRequest, rep_id: int) -> HttpResponse:
             "override": selectors.active_override(rep=rep),
             "history": selectors.tier_history(rep=rep)[:50],
             "form": form,
+            # Enablement revokes a certification from here (views.lifecycle).
+            "certifications": certifications_of(rep=rep, now=timezone.now()),
+            "can_revoke": manage,
         },
     )
 

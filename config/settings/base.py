@@ -18,6 +18,7 @@ from config.env import (
     env_throttle_rate,
     mailers_from_env,
 )
+from config.signing_keys import env_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -83,6 +84,7 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "certification.context_processors.nav_section",
                 "certification.context_processors.assessment_nav",
+                "certification.context_processors.notification_nav",
             ],
         },
     },
@@ -170,6 +172,12 @@ BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
 # Deal imports (CSV upload, import_deals, POST /api/v1/deals/bulk/): refused above these sizes.
 DEALS_IMPORT_MAX_BYTES = env_int("DEALS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1)
 DEALS_IMPORT_MAX_ROWS = env_int("DEALS_IMPORT_MAX_ROWS", default=200_000, minimum=1)
+# Report exports: a table of up to EXPORT_INLINE_MAX_ROWS rows downloads at once, a larger one
+# runs as a background job (for at most EXPORT_TIME_LIMIT seconds, under the broker's visibility
+# timeout) whose file is kept EXPORT_RETENTION_HOURS hours.
+EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", default=2000, minimum=0)
+EXPORT_RETENTION_HOURS = env_int("EXPORT_RETENTION_HOURS", default=24, minimum=1)
+EXPORT_TIME_LIMIT = env_int("EXPORT_TIME_LIMIT", default=1800, minimum=60, maximum=3000)
 USE_I18N = True
 USE_TZ = True
 
@@ -181,7 +189,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded and exported files; every web and worker process must see the same directory (a
+# shared volume) or set a shared storage backend in STORAGES["default"].
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
 # Cache and Celery: Redis when REDIS_URL is set; otherwise in-process and eager.
 REDIS_URL = env_str("REDIS_URL")
@@ -229,6 +239,16 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic task, declared here; django-celery-beat's scheduler stores and runs them.
 CELERY_BEAT_SCHEDULE = {
+    "send-notification-emails": {
+        "task": "certification.send_notification_emails",
+        "schedule": 5 * 60.0,  # each email is due inside its recipient's working hours
+        "options": {"expires": 4 * 60},
+    },
+    "notify-expiring-certifications": {
+        "task": "certification.notify_expiring_certifications",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
     "close-overdue-attempts": {
         "task": "certification.close_overdue_attempts",
         "schedule": 60.0,
@@ -244,13 +264,52 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=45),  # after recompute-all-tiers
         "options": {"expires": 6 * 60 * 60},
     },
+    "send-weekly-reports": {
+        "task": "certification.send_weekly_reports",
+        "schedule": crontab(minute=20),  # hourly: each recipient in their own working hours
+        "options": {"expires": 55 * 60},
+    },
+    "purge-expired-exports": {
+        "task": "certification.purge_expired_exports",
+        "schedule": crontab(minute=5),  # hourly
+        "options": {"expires": 55 * 60},
+    },
+    "resend-stuck-exports": {
+        "task": "certification.resend_stuck_exports",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 9 * 60},
+    },
+    "expire-certifications": {
+        "task": "certification.expire_certifications",
+        "schedule": crontab(minute=10),  # hourly; live reads already treat a lapsed one as expired
+        "options": {"expires": 55 * 60},
+    },
+    "take-readiness-snapshot": {
+        "task": "certification.take_readiness_snapshot",
+        "schedule": crontab(hour=3, minute=15),  # after recompute-all-tiers: today's tiers
+        "options": {"expires": 6 * 60 * 60},
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 
+# Recertification: a rep may re-earn an active certification this many days before it
+# expires; the new one replaces it and the old one stays as expired history.
+CERTIFICATION_RENEWAL_WINDOW_DAYS = 60
+
 # Email: console in development, SMTP in production; EMAIL_* variables configure it.
 MAILERS = mailers_from_env(SMTP_BACKEND)
+# Where people reach this deployment: the links in emails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "RepReady <repready@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Verifiable credentials (Open Badges 3.0 as VC-JWT, docs/lifecycle.md): the issuer's name, and
+# the private key that signs them, whose public half /.well-known/jwks.json publishes. Without
+# a key, local and test settings sign with a development key derived from SECRET_KEY;
+# production refuses to start.
+CREDENTIAL_ISSUER_NAME = env_str("CREDENTIAL_ISSUER_NAME", "RepReady").strip() or "RepReady"
+CREDENTIAL_SIGNING_KEY = env_signing_key("CREDENTIAL_SIGNING_KEY", "CREDENTIAL_SIGNING_KEY_FILE")
+CREDENTIAL_DEVELOPMENT_KEY = False
 
 # API
 REST_FRAMEWORK = {
@@ -320,4 +379,6 @@ DEMO_SEEDERS = [
     "certification.demo_assessments.seed",
     "certification.demo_tiers.seed",
     "certification.demo_support.seed",
+    "certification.demo_reports.seed",
+    "certification.demo_lifecycle.seed",
 ]

@@ -14,6 +14,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", required=True)
 env_str("DATABASE_URL", required=True)  # never fall back to the SQLite file in production
 if not REDIS_URL:
     raise ConfigError("REDIS_URL must be set: production runs Celery workers and beat on Redis.")
+if not CREDENTIAL_SIGNING_KEY:
+    raise ConfigError(
+        "CREDENTIAL_SIGNING_KEY (a PEM private key) or CREDENTIAL_SIGNING_KEY_FILE must be set: "
+        "it signs the verifiable credentials (make one with: python -m config.signing_keys)."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)

@@ -21,3 +21,5 @@ STORAGES = {
 # collectstatic, and the browser tests' live server needs the stylesheet.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# No CREDENTIAL_SIGNING_KEY: sign credentials with a development key derived from SECRET_KEY.
+CREDENTIAL_DEVELOPMENT_KEY = True

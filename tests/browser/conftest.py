@@ -166,3 +166,19 @@ def demo_tiers(transactional_db: None, live_server: LiveServer) -> dict[str, Any
         "assessments": assessments_demo.seed(),
         "tiers": tiers_demo.seed(),
     }
+
+
+@pytest.fixture
+def demo_reports(transactional_db: None, live_server: LiveServer) -> dict[str, Any]:
+    """The demo up to tiers, and its readiness reports: customer-ready requirements, expiring
+    and lapsed certifications, snapshots. Per test, like ``demo_full``: keep them few."""
+    from certification import demo_reports as reports_demo
+    from certification import demo_tiers as tiers_demo
+
+    return {
+        "people": demo.seed(),
+        "content": certification_demo.seed(),
+        "assessments": assessments_demo.seed(),
+        "tiers": tiers_demo.seed(),
+        "reports": reports_demo.seed(),
+    }

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.env import ConfigError, database_from_url, mailers_from_env
+from config.signing_keys import generate_pem
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PRODUCTION = {
@@ -19,6 +20,7 @@ GOOD_PRODUCTION = {
     "ALLOWED_HOSTS": "repready.example.com",
     "DATABASE_URL": "postgres://repready:secret@db.internal:5432/repready",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "CREDENTIAL_SIGNING_KEY": generate_pem(),
 }
 
 
@@ -33,6 +35,8 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
             "REDIS_URL",
             "ALLOWED_HOSTS",
             "DJANGO_SETTINGS_MODULE",
+            "CREDENTIAL_SIGNING_KEY",
+            "CREDENTIAL_SIGNING_KEY_FILE",
             # set by the browser tests' conftest; --deploy rightly refuses it
             "DJANGO_ALLOW_ASYNC_UNSAFE",
         }
@@ -64,6 +68,12 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
         ({"DATABASE_URL": "just some text"}, "is malformed"),
         ({"AXES_FAILURE_LIMIT": "five"}, "AXES_FAILURE_LIMIT must be a whole number"),
         ({"EMAIL_USE_TLS": "maybe"}, "EMAIL_USE_TLS must be true or false"),
+        ({"CREDENTIAL_SIGNING_KEY": None}, "CREDENTIAL_SIGNING_KEY (a PEM private key)"),
+        ({"CREDENTIAL_SIGNING_KEY": "not a key"}, "is not an unencrypted PEM private key"),
+        (
+            {"CREDENTIAL_SIGNING_KEY_FILE": "/nonexistent/credential.pem"},
+            "Set CREDENTIAL_SIGNING_KEY or CREDENTIAL_SIGNING_KEY_FILE, not both.",
+        ),
     ],
 )
 @pytest.mark.parametrize("entry", ["manage.py", "wsgi"])
@@ -138,3 +148,32 @@ def test_an_empty_switch_means_the_default_not_off():
         ["manage.py", "shell", "-c", code], {**GOOD_PRODUCTION, "SECURE_SSL_REDIRECT": ""}
     )
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_signing_key_is_read_from_a_file_with_escaped_newlines_or_refused(tmp_path, monkeypatch):
+    from config.signing_keys import env_signing_key
+
+    pem = generate_pem()
+    path = tmp_path / "credential.pem"
+    path.write_text(pem)
+    monkeypatch.delenv("CREDENTIAL_SIGNING_KEY", raising=False)
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY_FILE", str(path))
+    assert env_signing_key("CREDENTIAL_SIGNING_KEY", "CREDENTIAL_SIGNING_KEY_FILE") == pem
+    monkeypatch.delenv("CREDENTIAL_SIGNING_KEY_FILE")
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", pem.strip().replace("\n", "\\n"))
+    assert env_signing_key("CREDENTIAL_SIGNING_KEY", "CREDENTIAL_SIGNING_KEY_FILE") == pem
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    rsa_pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    monkeypatch.setenv("CREDENTIAL_SIGNING_KEY", rsa_pem)
+    with pytest.raises(ConfigError, match="P-256"):
+        env_signing_key("CREDENTIAL_SIGNING_KEY", "CREDENTIAL_SIGNING_KEY_FILE")

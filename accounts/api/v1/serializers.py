@@ -46,7 +46,16 @@ class UserOutput(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "email", "display_name", "team", "roles", "is_active"]
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "team",
+            "segment",
+            "sales_role",
+            "roles",
+            "is_active",
+        ]
 
     def get_roles(self, user: User) -> list[str]:
         return sorted(user.roles)

@@ -76,6 +76,7 @@ class CertificationOutput(serializers.ModelSerializer):
         model = Certification
         fields = [
             "id",
+            "public_id",
             "subject",
             "level",
             "status",

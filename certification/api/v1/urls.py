@@ -3,8 +3,13 @@ from django.urls import path
 from certification.api.v1 import (
     views,
     views_assessments,
+    views_credentials,
     views_deals,
+    views_exports,
+    views_lifecycle,
     views_manage,
+    views_notifications,
+    views_reports,
     views_support,
 )
 
@@ -24,12 +29,42 @@ urlpatterns = [
         name="attempt-finish",
     ),
     path("certifications/", views.MyCertificationListApi.as_view(), name="certification-list"),
+    path(
+        "notifications/",
+        views_notifications.NotificationListApi.as_view(),
+        name="notification-list",
+    ),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views_notifications.NotificationReadApi.as_view(),
+        name="notification-read",
+    ),
+    path(
+        "certifications/<int:certification_id>/credential/",
+        views_credentials.MyCredentialApi.as_view(),
+        name="certification-credential",
+    ),
     # Enablement
     path("manage/subjects/", views_manage.SubjectListApi.as_view(), name="manage-subject-list"),
     path(
         "manage/subjects/<int:subject_id>/",
         views_manage.SubjectDetailApi.as_view(),
         name="manage-subject-detail",
+    ),
+    path(
+        "manage/subjects/<int:subject_id>/validity/",
+        views_lifecycle.SubjectValidityApi.as_view(),
+        name="manage-subject-validity",
+    ),
+    path(
+        "manage/subjects/<int:subject_id>/versions/",
+        views_lifecycle.OfferingVersionListApi.as_view(),
+        name="manage-subject-versions",
+    ),
+    path(
+        "manage/certifications/<int:certification_id>/revoke/",
+        views_lifecycle.CertificationRevokeApi.as_view(),
+        name="manage-certification-revoke",
     ),
     path("manage/banks/", views_manage.BankListApi.as_view(), name="manage-bank-list"),
     path(
@@ -199,5 +234,34 @@ urlpatterns = [
         "manage/delegations/<int:delegation_id>/",
         views_assessments.DelegationDetailApi.as_view(),
         name="manage-delegation-detail",
+    ),
+    # Readiness reports (enablement; managers for their subtree)
+    path("reports/readiness/", views_reports.ReadinessReportApi.as_view(), name="report-readiness"),
+    path(
+        "reports/readiness/summary/",
+        views_reports.ReadinessSummaryApi.as_view(),
+        name="report-readiness-summary",
+    ),
+    path(
+        "reports/requirements/",
+        views_reports.RequirementListApi.as_view(),
+        name="report-requirement-list",
+    ),
+    path(
+        "reports/requirements/<int:requirement_id>/",
+        views_reports.RequirementDetailApi.as_view(),
+        name="report-requirement-detail",
+    ),
+    # Readiness report exports (enablement; managers for their subtree)
+    path("reports/exports/", views_exports.ExportStartApi.as_view(), name="report-export-list"),
+    path(
+        "reports/exports/<int:job_id>/",
+        views_exports.ExportJobApi.as_view(),
+        name="report-export-detail",
+    ),
+    path(
+        "reports/exports/<int:job_id>/download/",
+        views_exports.ExportDownloadApi.as_view(),
+        name="report-export-download",
     ),
 ]

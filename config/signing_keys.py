@@ -1,0 +1,68 @@
+"""Credential signing keys: read and check the deployment's key, or make a new one.
+
+``python -m config.signing_keys`` prints a new P-256 private key in PEM, one line with ``\\n``
+escapes, ready for ``CREDENTIAL_SIGNING_KEY`` in an environment file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from config.env import ConfigError
+
+SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+def parse_signing_key(pem: str, *, source: str) -> SigningKey:
+    """Load a PEM private key (P-256 or Ed25519, unencrypted); fail with one clear line."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{source} is not an unencrypted PEM private key ({exc}); "
+            "make one with: python -m config.signing_keys"
+        ) from None
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    raise ConfigError(f"{source} must be a P-256 (ES256) or Ed25519 (EdDSA) private key.")
+
+
+def env_signing_key(name: str, file_name: str) -> str:
+    """Return the PEM text from ``name`` or from the file ``file_name`` names, checked; or ''."""
+    pem = os.environ.get(name, "").strip()
+    path = os.environ.get(file_name, "").strip()
+    if pem and path:
+        raise ConfigError(f"Set {name} or {file_name}, not both.")
+    source = name
+    if path:
+        source = f"{file_name} ({path})"
+        try:
+            pem = Path(path).read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source} cannot be read: {exc.__class__.__name__}.") from None
+    if not pem:
+        return ""
+    # A key kept on one line in an environment file carries its line breaks as \n.
+    pem = pem.replace("\\n", "\n") + "\n"
+    parse_signing_key(pem, source=source)
+    return pem
+
+
+def generate_pem() -> str:
+    """A new P-256 private key in PKCS#8 PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+if __name__ == "__main__":
+    print(generate_pem().strip().replace("\n", "\\n"))  # noqa: T201
