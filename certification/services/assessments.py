@@ -29,7 +29,10 @@ from certification.models import (
 from certification.rules import can_release_session, can_score_session
 from certification.services.certifications import certification_issue
 from certification.services.guides import current_version, lock_guide
-from certification.services.notifications import notify_feedback_released
+from certification.services.notifications import (
+    notify_assessment_scheduled,
+    notify_feedback_released,
+)
 from certification.services.rubric import CriterionSpec, Outcome, Scale, evaluate
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
@@ -277,6 +280,7 @@ def session_schedule(
             "guide_version": session.guide_version_id,
         },
     )
+    notify_assessment_scheduled(session=session, actor=actor, now=timezone.now())
     return session
 
 

@@ -20,6 +20,7 @@ from certification.models import (
 from certification.services.notifications import (
     notify_certification_issued,
     notify_certification_revoked,
+    notify_signoff_waiting,
 )
 from certification.services.tiers import tiers_recompute_later
 from config.errors import ApplicationError
@@ -152,6 +153,8 @@ def certification_issue(
     )
     tiers_recompute_later(rep_ids=[rep.pk], cause=f"level {level} on {subject.name} issued")
     notify_certification_issued(certification=certification, now=now)
+    if level == 2:
+        notify_signoff_waiting(certification=certification, now=now)
     return certification
 
 

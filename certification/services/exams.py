@@ -9,12 +9,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.services import audit_record
 from certification.models import Exam, ExamAssignment, ExamSection, QuestionBank, Subject
 from certification.selectors.exams import active_question_count
+from certification.services.notifications import notify_exam_assigned
 from config.errors import ApplicationError, ConflictError, from_validation_error
 
 EDITABLE = (
@@ -160,7 +162,41 @@ def exam_publish(*, exam: Exam, actor: User | None) -> Exam:
     exam.status = Exam.Status.PUBLISHED
     exam.save(update_fields=["status"])
     audit_record(actor=actor, action="exam.published", target=exam)
+    # Reps assigned while it was a draft are told now that they can take it.
+    assignments = list(exam.assignments.select_related("team"))
+    _tell_assigned(
+        exam=exam,
+        actor=actor,
+        teams=[a.team for a in assignments if a.team is not None],
+        rep_ids=[a.rep_id for a in assignments if a.rep_id is not None],
+        due_at=min((a.due_at for a in assignments if a.due_at), default=None),
+    )
     return exam
+
+
+def _tell_assigned(
+    *,
+    exam: Exam,
+    actor: User | None,
+    teams: Sequence[Team],
+    rep_ids: Sequence[int],
+    due_at: datetime | None,
+) -> int:
+    """Notify the active reps the assignments reach (a team reaches its whole subtree), once
+    the test is published: a draft cannot be taken yet."""
+    if exam.status != Exam.Status.PUBLISHED or not (teams or rep_ids):
+        return 0
+    reached = set(rep_ids)
+    if teams:
+        subtree = Q()
+        for team in teams:
+            subtree |= Q(team__path__startswith=team.path)
+        reached.update(
+            User.objects.filter(subtree, is_active=True, is_rep=True).values_list("pk", flat=True)
+        )
+    return notify_exam_assigned(
+        exam=exam, rep_ids=reached, actor=actor, due_at=due_at, now=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -211,6 +247,13 @@ def exam_assign(
         if r.pk not in already_reps
     ]
     ExamAssignment.objects.bulk_create(new)
+    _tell_assigned(
+        exam=exam,
+        actor=actor,
+        teams=[a.team for a in new if a.team is not None],
+        rep_ids=[a.rep.pk for a in new if a.rep is not None],
+        due_at=due_at,
+    )
     if new:
         audit_record(
             actor=actor,

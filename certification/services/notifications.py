@@ -34,12 +34,16 @@ from certification.models import (
     CERTIFICATION_KINDS,
     AssessmentSession,
     Certification,
+    Exam,
     Notification,
     NotificationKind,
     NotificationPreference,
     OfferingVersion,
+    SupportPeriod,
+    SupportRequest,
     TierChange,
 )
+from certification.selectors.assessments import guide_for_rep
 
 logger = logging.getLogger(__name__)
 
@@ -513,3 +517,182 @@ def notify_offering_version(
         ],
         now=now,
     )
+
+
+def notify_exam_assigned(
+    *,
+    exam: Exam,
+    rep_ids: Iterable[int],
+    actor: User | None,
+    due_at: datetime | None,
+    now: datetime,
+) -> int:
+    """Tell each rep a test was assigned to them (directly or through their team), once per
+    test: a rep reached by two assignments of the same test is told once."""
+    due = f" Take it by {due_at:%-d %B %Y}." if due_at else ""
+    return notify_many(
+        drafts=[
+            NotificationDraft(
+                recipient_id=rep_id,
+                kind=NotificationKind.EXAM_ASSIGNED,
+                event_key=f"exam:{exam.pk}:assigned",
+                title=f"Test assigned: {exam.title}",
+                body=(
+                    f"You have a test to take: {exam.title} ({exam.subject.name}, level 1). "
+                    f"It takes up to {exam.time_limit_minutes} minutes and the pass mark is "
+                    f"{exam.pass_mark.normalize():f}%.{due}"
+                ),
+                link=reverse("certification:my_tests"),
+                sender_id=actor.pk if actor else None,
+            )
+            for rep_id in sorted(set(rep_ids))
+        ],
+        now=now,
+    )
+
+
+def _guide_text(session: AssessmentSession) -> str:
+    """The rep-facing guide as plain text: criteria, weights, what is critical, the pass rule
+    (never the judges' notes)."""
+    guide = guide_for_rep(session.guide_version)
+    lines = [f"How you will be assessed ({guide.name}):"]
+    if guide.introduction.strip():
+        lines.append(guide.introduction.strip())
+    for criterion in guide.criteria:
+        critical = ", must be met" if criterion.is_critical else ""
+        lines.append(f"- {criterion.title} (weight {criterion.weight}{critical})")
+        if criterion.description.strip():
+            lines.append(f"  {criterion.description.strip()}")
+    lines.append(
+        f"To pass: a combined score of at least {guide.pass_threshold} "
+        f"and every critical criterion rated {guide.pass_level} or above."
+    )
+    return "\n".join(lines)
+
+
+def _when(moment: datetime, user: User) -> str:
+    local = moment.astimezone(ZoneInfo(user.time_zone))
+    return f"{local:%A %-d %B %Y at %H:%M} ({user.time_zone})"
+
+
+def notify_assessment_scheduled(
+    *, session: AssessmentSession, actor: User | None, now: datetime
+) -> int:
+    """Tell the rep their role-play is scheduled, with the rep-facing guide; tell the panel
+    and the role-player what needs them. Each is told once per session."""
+    rep = session.rep
+    where = "\n".join(
+        line
+        for line in (
+            f"Where: {session.location}" if session.location else "",
+            f"Video link: {session.video_link}" if session.video_link else "",
+        )
+        if line
+    )
+    title = session.scenario.title
+    rep_body = (
+        f"Your role-play {title} is scheduled for {_when(session.scheduled_at, rep)}, "
+        f"{session.duration_minutes} minutes.\n"
+        + (f"{where}\n" if where else "")
+        + "\n"
+        + _guide_text(session)
+    )
+    link = reverse("certification:session", args=[session.pk])
+    drafts = [
+        NotificationDraft(
+            recipient_id=rep.pk,
+            kind=NotificationKind.ASSESSMENT_SCHEDULED,
+            event_key=f"session:{session.pk}:scheduled",
+            title=f"Role-play scheduled: {title}",
+            body=rep_body,
+            link=link,
+            sender_id=actor.pk if actor else None,
+        )
+    ]
+    panel = [member.judge for member in session.panel.select_related("judge")]
+    helpers = [(judge, "judge") for judge in panel]
+    if session.role_player is not None:
+        helpers.append((session.role_player, "play the buyer"))
+    for person, role in helpers:
+        if person.pk == rep.pk:
+            continue
+        verb = "judge" if role == "judge" else role
+        drafts.append(
+            NotificationDraft(
+                recipient_id=person.pk,
+                kind=NotificationKind.ASSESSMENT_SCHEDULED,
+                event_key=f"session:{session.pk}:scheduled",
+                title=f"You {verb} {rep.display_name}'s role-play: {title}",
+                body=(
+                    f"You are asked to {verb} {rep.display_name}'s role-play {title} on "
+                    f"{_when(session.scheduled_at, person)}, {session.duration_minutes} minutes."
+                    + (f"\n{where}" if where else "")
+                ),
+                link=link,
+                sender_id=actor.pk if actor else None,
+            )
+        )
+    return notify_many(drafts=drafts, now=now)
+
+
+def notify_signoff_waiting(*, certification: Certification, now: datetime) -> Notification | None:
+    """Tell the rep's nearest manager that the rep, now certified at level 2, waits for a
+    field observation and sign-off at level 3 (unless they hold level 3 already)."""
+    rep = certification.rep
+    holds_level_3 = Certification.objects.filter(
+        rep=rep, subject=certification.subject, level=3, status=Certification.Status.ACTIVE
+    ).exists()
+    managers = managers_of(rep)
+    if holds_level_3 or not managers:
+        return None
+    subject = certification.subject
+    link = reverse("certification:observation_new") + f"?rep={rep.pk}&subject={subject.pk}"
+    return notify(
+        recipient=managers[0],
+        kind=NotificationKind.SIGNOFF_WAITING,
+        event_key=f"cert:{certification.pk}:signoff",
+        title=f"{rep.display_name} is ready for a field sign-off: {subject.name}",
+        body=(
+            f"{rep.display_name} passed the level-2 role-play on {subject.name}. Level 3 "
+            "needs you to observe them with a real customer and sign off: record the "
+            "observation and score it with the guide."
+        ),
+        link=link,
+        now=now,
+    )
+
+
+def notify_support_decisions(
+    *, period: SupportPeriod, requests: Sequence[SupportRequest], now: datetime
+) -> int:
+    """Tell each rep what the allocation decided for their support request: the hours
+    allocated, or their place on the waiting list. Each decision is told once; a later run
+    that changes it tells the rep again."""
+    drafts = []
+    name = f"the period {period.starts_on:%-d %B} to {period.ends_on:%-d %B %Y}"
+    for request in requests:
+        if request.status == SupportRequest.Status.ALLOCATED:
+            hours = f"{request.hours_allocated.normalize():f}"
+            title = f"Teleprospecting support allocated: {hours} h"
+            body = f"You have {hours} h of teleprospecting support in {name}.\n{request.reason}"
+            key = f"support:{request.pk}:allocated:{hours}"
+        elif request.status == SupportRequest.Status.WAITING:
+            title = f"Teleprospecting support: waiting list, place {request.waiting_position}"
+            body = (
+                f"Your request in {name} is on the waiting list, place "
+                f"{request.waiting_position}.\n{request.reason}"
+            )
+            key = f"support:{request.pk}:waiting:{request.waiting_position}"
+        else:
+            continue
+        drafts.append(
+            NotificationDraft(
+                recipient_id=request.rep_id,
+                kind=NotificationKind.SUPPORT_ALLOCATED,
+                event_key=key,
+                title=title,
+                body=body,
+                link=reverse("certification:support"),
+            )
+        )
+    return notify_many(drafts=drafts, now=now)

@@ -55,6 +55,7 @@ from certification.selectors.support import (
     tier_name,
     tiers_of,
 )
+from certification.services.notifications import notify_support_decisions
 from config.errors import ApplicationError, ConflictError, NotFoundError
 
 Status = SupportRequest.Status
@@ -584,6 +585,10 @@ def support_allocate(
     )
     locked.allocated_at = now
     locked.save(update_fields=["allocated_at"])
+    if locked.starts_on <= today:
+        # From the first day the allocation commits: reps are told what it decided (a
+        # preview before then may still change, so it tells nobody).
+        notify_support_decisions(period=locked, requests=open_requests, now=now)
     allocated = sum((r.hours_allocated for r in requests if r.status == Status.ALLOCATED), ZERO)
     result = AllocationResult(
         period=locked,

@@ -343,7 +343,7 @@ def observation_new(request: SignedInRequest) -> HttpResponse:
     form = ObservationForm(
         request.POST or None,
         reps=observable_reps(user=request.user),
-        initial={"rep": request.GET.get("rep")},
+        initial={"rep": request.GET.get("rep"), "subject": request.GET.get("subject")},
     )
     if request.method == "POST":
         if form.has_error("rep", "invalid_choice"):
