@@ -34,6 +34,8 @@ from certification.services.questions import bank_create
 from config.errors import ConflictError
 
 DATA = Path(__file__).resolve().parent / "demo_data"
+# Tests were assigned before the demo's three months of attempts (20 to 85 days ago).
+ASSIGNED_DAYS_AGO = 90
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,10 @@ def _exam(spec: DemoSubject, subject: Subject, regions: list[Team]) -> Exam:
     if exam is None:
         exam = exam_create(subject=subject, actor=None, **spec.exam)
         exam_set_sections(exam=exam, sections=[SectionInput(bank, spec.draw)], actor=None)
-    exam_publish(exam=exam, actor=None)
-    exam_assign(exam=exam, teams=regions, actor=None)
+    # Assigned before the three months of attempts below.
+    assigned = timezone.now() - timedelta(days=ASSIGNED_DAYS_AGO)
+    exam_publish(exam=exam, actor=None, now=assigned)
+    exam_assign(exam=exam, teams=regions, actor=None, now=assigned)
     return exam
 
 

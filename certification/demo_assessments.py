@@ -338,6 +338,7 @@ def _history(
             actor=lead,
             location="Training room 2, Lyon",
             duration_minutes=40,
+            now=when - timedelta(days=14),
         )
         base = rng.uniform(3.0, 3.4) if i < 2 else rng.uniform(2.6, 3.9)  # the leaders pass
         for position, judge in enumerate(panel):

@@ -231,6 +231,7 @@ def session_schedule(
     duration_minutes: int = 45,
     location: str = "",
     video_link: str = "",
+    now: datetime | None = None,
 ) -> AssessmentSession:
     """Schedule a rep's role-play with a panel chosen under the scenario's rules.
 
@@ -280,7 +281,7 @@ def session_schedule(
             "guide_version": session.guide_version_id,
         },
     )
-    notify_assessment_scheduled(session=session, actor=actor, now=timezone.now())
+    notify_assessment_scheduled(session=session, actor=actor, now=now or timezone.now())
     return session
 
 

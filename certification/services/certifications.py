@@ -14,6 +14,7 @@ from certification.models import (
     Attempt,
     Certification,
     CertificationValidity,
+    OfferingVersion,
     SignOff,
     Subject,
 )
@@ -48,8 +49,8 @@ def _renewable(
     signoff: SignOff | None,
 ) -> bool:
     """Whether new evidence replaces the active certification: it is other evidence than the
-    one that earned it, and the certification is inside its renewal window or on an older
-    version of the offering."""
+    one that earned it, and the certification is inside its renewal window or was earned
+    before a new version of the offering that asked its level to be re-earned."""
     if (
         (attempt is not None and existing.attempt_id == attempt.pk)
         or (session is not None and existing.session_id == session.pk)
@@ -57,7 +58,11 @@ def _renewable(
     ):
         return False
     if existing.subject_version != subject.current_version:
-        return True
+        releases = OfferingVersion.objects.filter(
+            offering=subject, published_at__gt=existing.issued_at
+        ).values_list("relevel_levels", flat=True)
+        if any(existing.level in levels for levels in releases):
+            return True
     window = timedelta(days=settings.CERTIFICATION_RENEWAL_WINDOW_DAYS)
     return existing.expires_at is not None and existing.expires_at <= now + window
 
@@ -172,10 +177,11 @@ def certification_revoke(
         )
     # Two revocations at once queue on the row; the second finds it revoked.
     Certification.objects.select_for_update().filter(pk=certification.pk).first()
-    certification.refresh_from_db(fields=["status", "revoked_at", "revoked_reason"])
+    certification.refresh_from_db(fields=["status", "revoked_at", "revoked_reason", "expires_at"])
     if certification.status == Certification.Status.REVOKED:
         return certification
-    if certification.status != Certification.Status.ACTIVE:
+    lapsed = certification.expires_at is not None and certification.expires_at <= now
+    if certification.status != Certification.Status.ACTIVE or lapsed:
         raise ApplicationError(
             "Only an active certification can be revoked: this one has expired.",
             code="not_active",

@@ -149,8 +149,8 @@ def exam_problems(exam: Exam) -> list[str]:
 
 
 @transaction.atomic
-def exam_publish(*, exam: Exam, actor: User | None) -> Exam:
-    """Make a draft test available to the reps it is assigned to."""
+def exam_publish(*, exam: Exam, actor: User | None, now: datetime | None = None) -> Exam:
+    """Make a draft test available to the reps it is assigned to (and tell them)."""
     if exam.status == Exam.Status.PUBLISHED:
         return exam
     if problems := exam_problems(exam):
@@ -170,6 +170,7 @@ def exam_publish(*, exam: Exam, actor: User | None) -> Exam:
         teams=[a.team for a in assignments if a.team is not None],
         rep_ids=[a.rep_id for a in assignments if a.rep_id is not None],
         due_at=min((a.due_at for a in assignments if a.due_at), default=None),
+        now=now or timezone.now(),
     )
     return exam
 
@@ -181,6 +182,7 @@ def _tell_assigned(
     teams: Sequence[Team],
     rep_ids: Sequence[int],
     due_at: datetime | None,
+    now: datetime,
 ) -> int:
     """Notify the active reps the assignments reach (a team reaches its whole subtree), once
     the test is published: a draft cannot be taken yet."""
@@ -194,9 +196,7 @@ def _tell_assigned(
         reached.update(
             User.objects.filter(subtree, is_active=True, is_rep=True).values_list("pk", flat=True)
         )
-    return notify_exam_assigned(
-        exam=exam, rep_ids=reached, actor=actor, due_at=due_at, now=timezone.now()
-    )
+    return notify_exam_assigned(exam=exam, rep_ids=reached, actor=actor, due_at=due_at, now=now)
 
 
 @transaction.atomic
@@ -217,8 +217,11 @@ def exam_assign(
     teams: Iterable[Team] = (),
     reps: Iterable[User] = (),
     due_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> int:
-    """Assign the test to teams (with every team under them) and reps; return how many are new."""
+    """Assign the test to teams (with every team under them) and reps, and tell the reps it
+    reaches once it is published; return how many assignments are new."""
+    now = now or timezone.now()
     _refuse_if_archived(exam)
     teams, reps = list(teams), list(reps)
     if not teams and not reps:
@@ -231,7 +234,7 @@ def exam_assign(
             f"Only active reps take tests: {', '.join(not_reps)}.",
             field_errors={"reps": ["Not an active rep."]},
         )
-    if due_at is not None and due_at <= timezone.now():
+    if due_at is not None and due_at <= now:
         raise ApplicationError(
             "The due date must be in the future.", field_errors={"due_at": ["In the past."]}
         )
@@ -253,6 +256,7 @@ def exam_assign(
         teams=[a.team for a in new if a.team is not None],
         rep_ids=[a.rep.pk for a in new if a.rep is not None],
         due_at=due_at,
+        now=now,
     )
     if new:
         audit_record(

@@ -381,4 +381,5 @@ DEMO_SEEDERS = [
     "certification.demo_support.seed",
     "certification.demo_reports.seed",
     "certification.demo_lifecycle.seed",
+    "certification.demo_notifications.seed",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -17,6 +18,8 @@ from certification.models import (
     Deal,
     Exam,
     Guide,
+    Notification,
+    NotificationKind,
     Question,
     RepTier,
     Scorecard,
@@ -62,7 +65,8 @@ def _snapshot():
         Attempt.objects.count(),
         Certification.objects.count(),
     )
-    return people, teams, level1, levels23, AuditEvent.objects.count()
+    told = sorted(Notification.objects.values_list("recipient__email", "kind", "event_key"))
+    return people, teams, level1, levels23, told, AuditEvent.objects.count()
 
 
 def test_seed_builds_the_documented_organisation(settings):
@@ -127,6 +131,36 @@ def test_seed_builds_the_documented_organisation(settings):
         f"level 1 on {name}" for name in ("Acme Analytics", "Acme Cloud", "Acme Secure")
     ]
     assert TierOverride.objects.filter(ended_at__isnull=True).count() == 1
+    # Notifications: the events have a history (a revocation only when the revoked sign-off
+    # had passed, which depends on row ids); old ones read and emailed, the demo
+    # rep's newest unread (the role-play and the level-3 certificate).
+    kinds = set(Notification.objects.values_list("kind", flat=True))
+    assert {
+        NotificationKind.EXAM_ASSIGNED,
+        NotificationKind.ASSESSMENT_SCHEDULED,
+        NotificationKind.FEEDBACK_RELEASED,
+        NotificationKind.CERTIFICATION_ISSUED,
+        NotificationKind.CERTIFICATION_EXPIRING,
+        NotificationKind.CERTIFICATION_EXPIRED,
+        NotificationKind.TIER_CHANGED,
+        NotificationKind.SIGNOFF_WAITING,
+        NotificationKind.OFFERING_VERSION,
+    } <= kinds
+    now = timezone.now()
+    old = Notification.objects.filter(created_at__lt=now - timedelta(days=14))
+    assert old.exists()
+    assert not old.filter(read_at__isnull=True).exists()
+    assert not old.filter(email_due_at__isnull=False, emailed_at__isnull=True).exists()
+    unread = Notification.objects.filter(recipient=rep, read_at__isnull=True)
+    assert {n.kind for n in unread} >= {
+        NotificationKind.ASSESSMENT_SCHEDULED,
+        NotificationKind.CERTIFICATION_ISSUED,
+    }
+    # Tests were assigned before anyone sat them.
+    first_attempt = Attempt.objects.order_by("started_at").first()
+    assigned = Notification.objects.filter(kind=NotificationKind.EXAM_ASSIGNED)
+    assert assigned.order_by("-created_at").first().created_at < first_attempt.started_at
+    assert assigned.filter(recipient=rep).count() == 5
 
 
 def test_seed_is_idempotent(settings):

@@ -202,6 +202,16 @@ def test_an_expired_certification_cannot_be_revoked(org, cloud):
         certification_revoke(certification=certification, reason="fraud", actor=None, now=now)
 
 
+def test_a_lapsed_certification_the_sweep_has_not_reached_cannot_be_revoked(org, cloud):
+    now = timezone.now()
+    certification = _expiring(org.rep_a, cloud, 1, expires_at=now)  # the boundary instant
+    with pytest.raises(ApplicationError, match="has expired"):
+        certification_revoke(certification=certification, reason="fraud", actor=None, now=now)
+    certification.refresh_from_db()
+    assert (certification.status, certification.revoked_reason) == ("active", "")
+    assert not AuditEvent.objects.filter(action="certification.revoked").exists()
+
+
 # New offering versions ---------------------------------------------------------------------------
 
 
@@ -252,6 +262,29 @@ def test_re_earning_during_the_grace_period_gives_a_fresh_certificate(org, cloud
     assert new.pk != old.pk
     assert (new.subject_version, new.expires_at) == ("2.0", None)
     assert (old.subject_version, old.status) == ("1.0", "expired")
+
+
+def test_a_version_bump_reopens_only_the_levels_it_asks_to_re_earn(org, cloud):
+    now = timezone.now()
+    level2 = held_certification(org.rep_a, cloud, 2, now=now - timedelta(days=100))
+    offering_version_publish(
+        actor=org.enablement, offering=cloud, version="2.0", relevel=[1], grace_days=90, now=now
+    )
+    cloud.refresh_from_db()
+    # New level-2 evidence on the new version does not replace a level 2 the release kept.
+    again = held_certification(org.rep_a, cloud, 2, now=now + timedelta(days=1))
+    level2.refresh_from_db()
+    assert again.pk == level2.pk
+    assert (level2.status, level2.expires_at) == ("active", None)
+    # A later release that re-levels level 2 does reopen it.
+    offering_version_publish(
+        actor=org.enablement, offering=cloud, version="3.0", relevel=[2], grace_days=90, now=now
+    )
+    cloud.refresh_from_db()
+    renewed = held_certification(org.rep_a, cloud, 2, now=now + timedelta(days=2))
+    level2.refresh_from_db()
+    assert renewed.pk != level2.pk
+    assert (renewed.subject_version, level2.status) == ("3.0", "expired")
 
 
 @pytest.mark.parametrize(
