@@ -13,6 +13,7 @@ from certification.models import (
     Attempt,
     AttemptQuestion,
     Certification,
+    CertificationValidity,
     Choice,
     CurrencyRate,
     Deal,
@@ -20,8 +21,13 @@ from certification.models import (
     Exam,
     ExamAssignment,
     ExamSection,
+    Notification,
+    NotificationPreference,
+    OfferingVersion,
     Question,
     QuestionBank,
+    ReadinessRequirement,
+    ReadinessSnapshot,
     Subject,
 )
 from certification.models.reports import ExportJob
@@ -181,3 +187,57 @@ class ExportJobAdmin(ReadOnlyAdmin):
     list_select_related = ["owner"]
     date_hierarchy = "created_at"
     exclude = ["file"]
+
+
+# Lifecycle, notifications and readiness: written by the services (audited there); read here.
+
+
+@admin.register(CertificationValidity)
+class CertificationValidityAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "level", "days"]
+    list_select_related = ["subject"]
+
+
+@admin.register(OfferingVersion)
+class OfferingVersionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "offering",
+        "version",
+        "previous_version",
+        "relevel_levels",
+        "grace_ends_at",
+        "affected_count",
+        "published_by",
+    ]
+    list_select_related = ["offering", "published_by"]
+    date_hierarchy = "published_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "recipient", "kind", "title", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter), "email_skipped"]
+    search_fields = ["recipient__email", "title", "event_key"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "kind", "email"]
+    list_filter = ["kind", "email"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+
+
+@admin.register(ReadinessRequirement)
+class ReadinessRequirementAdmin(ReadOnlyAdmin):
+    list_display = ["offering", "team", "segment", "sales_role"]
+    list_select_related = ["offering", "team"]
+
+
+@admin.register(ReadinessSnapshot)
+class ReadinessSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["taken_on", "team", "offering", "reps", "ready"]
+    list_filter = ["taken_on"]
+    list_select_related = ["team", "offering"]

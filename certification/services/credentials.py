@@ -29,7 +29,7 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from certification.models import Certification, Level
 from certification.selectors.credentials import certification_status_at
 from config.errors import ConflictError
-from config.signing_keys import SigningKey, parse_signing_key
+from config.signing_keys import PublicKey, SigningKey, parse_public_keys, parse_signing_key
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -98,21 +98,33 @@ def _load_key(pem: str, secret: str, allow_development: bool) -> CredentialKey:
         private_key: SigningKey = _development_key(secret)
     else:
         private_key = parse_signing_key(pem, source="CREDENTIAL_SIGNING_KEY")
-    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+    public_jwk = _public_jwk(private_key.public_key(), development=development)
+    return CredentialKey(private_key, public_jwk["alg"], public_jwk["kid"], public_jwk, development)
+
+
+def _public_jwk(public_key: PublicKey, *, development: bool = False) -> dict[str, str]:
+    """The public JWK of a key, its ``kid`` the RFC 7638 thumbprint (it changes exactly when
+    the key does)."""
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
         algorithm = "EdDSA"
-        jwk: dict[str, str] = OKPAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+        jwk: dict[str, str] = OKPAlgorithm.to_jwk(public_key, as_dict=True)
         members: tuple[str, ...] = ("crv", "kty", "x")
     else:
         algorithm = "ES256"
-        jwk = ECAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+        jwk = ECAlgorithm.to_jwk(public_key, as_dict=True)
         members = ("crv", "kty", "x", "y")
-    # RFC 7638 thumbprint: the key id changes exactly when the key does.
     canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
     kid = _b64url(hashlib.sha256(canonical.encode()).digest())
     if development:
         kid = f"dev-{kid}"
-    public_jwk = {**{m: jwk[m] for m in members}, "kid": kid, "use": "sig", "alg": algorithm}
-    return CredentialKey(private_key, algorithm, kid, public_jwk, development)
+    return {**{m: jwk[m] for m in members}, "kid": kid, "use": "sig", "alg": algorithm}
+
+
+@lru_cache(maxsize=4)
+def _retired_jwks(text: str) -> tuple[dict[str, str], ...]:
+    return tuple(
+        _public_jwk(key) for key in parse_public_keys(text, source="CREDENTIAL_RETIRED_KEYS")
+    )
 
 
 def credential_key() -> CredentialKey:
@@ -125,8 +137,15 @@ def credential_key() -> CredentialKey:
 
 
 def credential_jwks() -> dict[str, list[dict[str, str]]]:
-    """The public key set verifiers fetch from /.well-known/jwks.json."""
-    return {"keys": [credential_key().public_jwk]}
+    """The public key set verifiers fetch from /.well-known/jwks.json: the signing key, then
+    the retired keys whose credentials must keep verifying after a rotation."""
+    current = credential_key().public_jwk
+    retired = [
+        jwk
+        for jwk in _retired_jwks(settings.CREDENTIAL_RETIRED_KEYS)
+        if jwk["kid"] != current["kid"]
+    ]
+    return {"keys": [current, *retired]}
 
 
 def _site(path: str) -> str:

@@ -352,8 +352,10 @@ def _certificate_name(certification: Certification) -> str:
     return f"{certification.subject.name}, level {certification.level}"
 
 
-def _certifications_link() -> str:
-    return reverse("certification:my_certifications")
+def _certifications_link(certification: Certification | None = None) -> str:
+    """The rep's certifications page, at the row of the one concerned."""
+    page = reverse("certification:my_certifications")
+    return f"{page}#certification-{certification.pk}" if certification else page
 
 
 def notify_certification_issued(*, certification: Certification, now: datetime) -> Notification:
@@ -370,7 +372,7 @@ def notify_certification_issued(*, certification: Certification, now: datetime) 
         event_key=f"cert:{certification.pk}:issued",
         title=f"You are certified: {name}",
         body=f"Congratulations, you now hold {name}.{expiry}",
-        link=_certifications_link(),
+        link=_certifications_link(certification),
         now=now,
     )
 
@@ -386,7 +388,7 @@ def notify_certification_revoked(
         event_key=f"cert:{certification.pk}:revoked",
         title=f"Certification revoked: {name}",
         body=f"Your certification {name} was revoked.\nReason: {certification.revoked_reason}",
-        link=_certifications_link(),
+        link=_certifications_link(certification),
         sender=actor,
         now=now,
     )
@@ -405,7 +407,7 @@ def notify_certifications_expired(*, certifications: Sequence[Certification], no
                     f"Your certification {_certificate_name(row)} has expired. "
                     "Earn it again to hold it."
                 ),
-                link=_certifications_link(),
+                link=_certifications_link(row),
             )
             for row in certifications
         ],
@@ -440,7 +442,7 @@ def notify_expiring_certifications(*, now: datetime, batch_size: int = 500) -> i
                     f"Your certification {name} expires on {row.expires_at:%-d %B %Y}. "
                     "Earn it again before then to keep it."
                 ),
-                link=_certifications_link(),
+                link=_certifications_link(row),
             )
         )
         if len(drafts) >= batch_size:

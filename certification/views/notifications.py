@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -44,7 +45,10 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
     except NotFoundError as error:
         raise Http404(error.message) from error
     notifications_mark_read(user=user, now=timezone.now(), notification_ids=[notification.pk])
-    if request.POST.get("follow") and notification.link.startswith("/"):
+    # Links are paths inside the app: never follow one that leaves it (e.g. "//host").
+    if request.POST.get("follow") and url_has_allowed_host_and_scheme(
+        notification.link, allowed_hosts=None
+    ):
         return redirect(notification.link)
     return redirect("certification:notifications")
 

@@ -18,7 +18,7 @@ from config.env import (
     env_throttle_rate,
     mailers_from_env,
 )
-from config.signing_keys import env_signing_key
+from config.signing_keys import env_public_keys, env_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -309,6 +309,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # production refuses to start.
 CREDENTIAL_ISSUER_NAME = env_str("CREDENTIAL_ISSUER_NAME", "RepReady").strip() or "RepReady"
 CREDENTIAL_SIGNING_KEY = env_signing_key("CREDENTIAL_SIGNING_KEY", "CREDENTIAL_SIGNING_KEY_FILE")
+# Public keys of rotated-out signing keys, still published so what they signed verifies.
+CREDENTIAL_RETIRED_KEYS = env_public_keys("CREDENTIAL_RETIRED_KEYS", "CREDENTIAL_RETIRED_KEYS_FILE")
 CREDENTIAL_DEVELOPMENT_KEY = False
 
 # API

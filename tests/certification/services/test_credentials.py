@@ -20,7 +20,7 @@ from certification.models import Certification, Subject
 from certification.selectors.credentials import certification_get_for_holder
 from certification.services.credentials import credential_build, credential_issue
 from config.errors import ConflictError
-from config.signing_keys import generate_pem
+from config.signing_keys import generate_pem, public_pem
 from tests.factories.accounts import UserFactory
 from tests.factories.certification import SubjectFactory, held_certification
 
@@ -187,6 +187,39 @@ def test_a_credential_signed_by_another_key_fails(certified, client, settings):
     assert jwt.get_unverified_header(signed.jwt)["kid"] not in [k["kid"] for k in keys]
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(signed.jwt, key=jwt.PyJWK(keys[0]), algorithms=["ES256"])
+
+
+def test_a_rotated_key_left_in_the_retired_set_keeps_its_credentials_verifying(
+    certified, client, settings
+):
+    old_pem = generate_pem()
+    settings.CREDENTIAL_SIGNING_KEY = old_pem
+    signed = credential_issue(certification=_full(certified[1]), now=timezone.now())
+    # Rotate: a new signing key, the old one's public half published as retired.
+    settings.CREDENTIAL_SIGNING_KEY = generate_pem()
+    settings.CREDENTIAL_RETIRED_KEYS = public_pem(old_pem)
+    keys = client.get("/.well-known/jwks.json").json()["keys"]
+    assert len(keys) == 2
+    assert _verify(client, signed.jwt)["id"] == signed.credential["id"]
+    fresh = credential_issue(certification=_full(certified[1]), now=timezone.now())
+    assert jwt.get_unverified_header(fresh.jwt)["kid"] == keys[0]["kid"]
+    assert _verify(client, fresh.jwt)["id"] == fresh.credential["id"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not a key", "holds no PEM public key"),
+        ("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "is not a PEM public key"),
+    ],
+)
+def test_a_bad_retired_key_is_refused_at_start_with_one_clear_line(monkeypatch, text, message):
+    from config.env import ConfigError
+    from config.signing_keys import env_public_keys
+
+    monkeypatch.setenv("CREDENTIAL_RETIRED_KEYS", text)
+    with pytest.raises(ConfigError, match=message):
+        env_public_keys("CREDENTIAL_RETIRED_KEYS", "CREDENTIAL_RETIRED_KEYS_FILE")
 
 
 def test_configured_ed25519_key_signs_eddsa(certified, client, settings):

@@ -59,6 +59,19 @@ def test_opening_a_notification_marks_it_read_and_follows_its_link(client, org):
     assert mine.read_at is not None
 
 
+@pytest.mark.parametrize(
+    "link", ["//evil.example/phish", "https://evil.example/", "/\\evil.example"]
+)
+def test_a_link_that_leaves_the_app_is_never_followed(client, org, link):
+    mine = _notify(org.rep_a, link=link)
+    client.force_login(org.rep_a)
+    response = client.post(
+        reverse("certification:notification_read", args=[mine.pk]), {"follow": "1"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("certification:notifications")
+
+
 def test_the_centre_needs_sign_in(client):
     response = client.get(reverse("certification:notifications"))
     assert response.status_code == 302
