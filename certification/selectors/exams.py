@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
@@ -446,3 +447,18 @@ def questions_of_bank(*, bank_id: int, category: str = "", text: str = "") -> Qu
     if text := text.strip():
         questions = questions.filter(Q(title__icontains=text) | Q(text__icontains=text))
     return questions.order_by("category", "title", "pk")
+
+
+def session_hold_until(user: User) -> datetime | None:
+    """Until when the person must stay signed in whatever the session timeouts say: the
+    deadline (with the grace) of a test they are taking, so no timeout cuts a rep off in the
+    middle of a timed exam. None when they are not taking one."""
+    deadline = (
+        Attempt.objects.filter(rep_id=user.pk, status=Attempt.Status.IN_PROGRESS)
+        .order_by("-deadline")
+        .values_list("deadline", flat=True)
+        .first()
+    )
+    if deadline is None:
+        return None
+    return deadline + timedelta(seconds=settings.EXAM_GRACE_SECONDS)

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sign-in and messages: it may sign an idle person out and tell them why.
+    "accounts.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -141,7 +143,14 @@ AXES_RESET_ON_SUCCESS = True
 # Sessions and cookies
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Signed out after this long without a request, and this long after signing in, except
+# while taking a timed test (accounts/middleware.py). The cookie's age slides with activity.
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", default=30, minimum=5))
+SESSION_ABSOLUTE_TIMEOUT = timedelta(
+    hours=env_int("SESSION_ABSOLUTE_HOURS", default=12, minimum=1, maximum=24 * 30)
+)
+SESSION_HOLD_CALLABLE = "certification.selectors.exams.session_hold_until"
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
