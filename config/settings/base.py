@@ -184,6 +184,10 @@ DEALS_IMPORT_MAX_ROWS = env_int("DEALS_IMPORT_MAX_ROWS", default=200_000, minimu
 # Report exports: a table of up to EXPORT_INLINE_MAX_ROWS rows downloads at once, a larger one
 # runs as a background job (for at most EXPORT_TIME_LIMIT seconds, under the broker's visibility
 # timeout) whose file is kept EXPORT_RETENTION_HOURS hours.
+# Uploads are kept in memory, never on disk (config/uploads.py): a request body larger than
+# the largest import allows (plus room for the form around it) is refused unread.
+UPLOAD_MAX_BYTES = max(DEALS_IMPORT_MAX_BYTES, 5 * 1024 * 1024) + 64 * 1024
+FILE_UPLOAD_HANDLERS = ["config.uploads.MemoryOnlyUploadHandler"]
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", default=2000, minimum=0)
 EXPORT_RETENTION_HOURS = env_int("EXPORT_RETENTION_HOURS", default=24, minimum=1)
 EXPORT_TIME_LIMIT = env_int("EXPORT_TIME_LIMIT", default=1800, minimum=60, maximum=3000)
