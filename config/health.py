@@ -61,4 +61,7 @@ class HealthCheckMiddleware:
         }
         response = JsonResponse(body, status=200 if database == "ok" else 503)
         response["Cache-Control"] = "no-store"
+        # Answered before SecurityMiddleware: the headers that still mean something on JSON.
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Referrer-Policy"] = "same-origin"
         return response
