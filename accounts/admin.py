@@ -27,6 +27,7 @@ from accounts.services import (
     user_password_changed,
     user_set_active,
     user_set_roles,
+    user_set_slice,
     user_set_team,
 )
 from config.errors import ApplicationError
@@ -141,6 +142,7 @@ class UserAdmin(BaseUserAdmin):
         # Audited fields go through their services; the rest is saved as edited.
         original = User.objects.get(pk=obj.pk)
         roles, team, active = obj.roles, obj.team, obj.is_active
+        segment, sales_role = obj.segment, obj.sales_role
         if original.email != obj.email:
             audit_record(
                 actor=actor,
@@ -151,10 +153,12 @@ class UserAdmin(BaseUserAdmin):
         for field in ROLE_FIELDS.values():
             setattr(obj, field, getattr(original, field))
         obj.team, obj.is_active = original.team, original.is_active
+        obj.segment, obj.sales_role = original.segment, original.sales_role
         super().save_model(request, obj, form, change)
         user_set_roles(user=obj, roles=roles, actor=actor)  # type: ignore[arg-type]
         user_set_team(user=obj, team=team, actor=actor)  # type: ignore[arg-type]
         user_set_active(user=obj, is_active=active, actor=actor)  # type: ignore[arg-type]
+        user_set_slice(user=obj, segment=segment, sales_role=sales_role, actor=actor)  # type: ignore[arg-type]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # People are deactivated, never deleted: their certifications and audit trail remain.

@@ -349,7 +349,10 @@ def user_set_active(*, user: User, is_active: bool, actor: User | None) -> User:
         if not is_active:
             _revoke_all_tokens(user=user, actor=actor)
         audit_record(
-            actor=actor, action="user.activated" if is_active else "user.deactivated", target=user
+            actor=actor,
+            action="user.activated" if is_active else "user.deactivated",
+            target=user,
+            changes={"is_active": [not is_active, is_active]},
         )
     return user
 

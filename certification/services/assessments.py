@@ -369,7 +369,13 @@ def scorecard_save(
     A submitted scorecard does not change. Only the session's panel scores, never the rep.
     """
     now = now or timezone.now()
-    session = AssessmentSession.objects.select_related("guide_version").get(pk=session.pk)
+    # Locked, as cancelling and releasing lock it: a cancellation committing meanwhile is
+    # seen here and refuses the scores, instead of their landing on a cancelled session.
+    session = (
+        AssessmentSession.objects.select_for_update(of=("self",))
+        .select_related("guide_version")
+        .get(pk=session.pk)
+    )
     if not can_score_session(judge, session):
         raise NotFoundError("You are not on this panel.")
     if session.status != AssessmentSession.Status.SCHEDULED:

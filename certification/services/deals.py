@@ -6,7 +6,8 @@ Every row is checked before anything is written, in a few queries whatever the n
 rows (reps and existing deals are read in chunks, rates at once); one bad row rejects the
 import, and every bad row is reported with its reason. A good import upserts on the CRM's
 opportunity id in bulk, in one transaction, so the same file twice changes nothing, and the
-reps whose deals were created or changed are recomputed by Celery after commit.
+reps whose deals were created or changed are recomputed by Celery after commit. Imports write
+one at a time: two at once end as if run one after the other.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ MAX_RATE = Decimal(10) ** 10  # CurrencyRate.rate_to_base: 18 digits, 8 after th
 RATE_PLACES = Decimal("0.00000001")
 COMPARED = ("rep_id", "amount", "currency", "amount_base", "close_date", "stage")
 RECOMPUTE_CAUSE = "deals imported"
+# The advisory lock imports queue on (PostgreSQL): any constant no other lock uses.
+IMPORT_LOCK_KEY = 0x5245505245414459  # "REPREADY"
 _CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
@@ -264,7 +267,36 @@ def deals_import(
     valid, rejected = _validate(rows, where=where)
     if rejected:
         return DealImportResult(dry_run=dry_run, rejected=rejected)
+    if dry_run:
+        return _plan(valid, dry_run=True).result
+    try:
+        with transaction.atomic():
+            # One import at a time, each compared with the deals as the one before left them:
+            # overlapping files imported at once end as if imported one after the other
+            # (never a mix of the two, never a duplicate, never a deadlock between them).
+            _one_import_at_a_time()
+            plan = _plan(valid, dry_run=False)
+            if plan.new or plan.changed:
+                _write(plan, actor=actor, source=source)
+    except IntegrityError:
+        # Only if a deal was written outside an import since it was compared.
+        raise ConflictError(
+            "Another import changed these deals at the same moment. Nothing was imported; "
+            "import again.",
+            code="concurrent_import",
+        ) from None
+    return plan.result
 
+
+@dataclass
+class _Plan:
+    result: DealImportResult
+    new: list[Deal]
+    changed: list[Deal]
+
+
+def _plan(valid: Sequence[_ValidDeal], *, dry_run: bool) -> _Plan:
+    """Compare the valid rows with the deals imported so far: what to create and update."""
     now = timezone.now()
     existing = _existing_deals([deal.opportunity_id for deal in valid])
     result = DealImportResult(dry_run=dry_run)
@@ -287,41 +319,34 @@ def deals_import(
             rep_ids.add(current[1])  # the rep it had: a deal may move to another rep
         rep_ids.add(deal.rep_id)
     result.created, result.updated, result.rep_ids = len(new), len(changed), sorted(rep_ids)
-    if not dry_run and (new or changed):
-        _write(new, changed, result, actor=actor, source=source)
-    return result
+    return _Plan(result, new, changed)
 
 
-def _write(
-    new: list[Deal],
-    changed: list[Deal],
-    result: DealImportResult,
-    *,
-    actor: User | None,
-    source: str,
-) -> None:
-    try:
-        with transaction.atomic():
-            Deal.objects.bulk_create(new, batch_size=WRITE_BATCH)
-            _update_by_pk(changed)
-            audit_record(
-                actor=actor,
-                action="deals.imported",
-                changes={
-                    "source": source,
-                    "created": result.created,
-                    "updated": result.updated,
-                    "unchanged": result.unchanged,
-                },
-            )
-            tiers_recompute_later(rep_ids=result.rep_ids, cause=RECOMPUTE_CAUSE)
-    except IntegrityError:
-        # Another import created one of these opportunities since they were checked.
-        raise ConflictError(
-            "Another import changed these deals at the same moment. Nothing was imported; "
-            "import again.",
-            code="concurrent_import",
-        ) from None
+def _one_import_at_a_time() -> None:
+    """Wait for the import running now, if any, to commit; hold the turn until this one does.
+
+    A transaction-level advisory lock on PostgreSQL; SQLite lets one writer in at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK_KEY])
+
+
+def _write(plan: _Plan, *, actor: User | None, source: str) -> None:
+    result = plan.result
+    Deal.objects.bulk_create(plan.new, batch_size=WRITE_BATCH)
+    _update_by_pk(plan.changed)
+    audit_record(
+        actor=actor,
+        action="deals.imported",
+        changes={
+            "source": source,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        },
+    )
+    tiers_recompute_later(rep_ids=result.rep_ids, cause=RECOMPUTE_CAUSE)
 
 
 def _update_by_pk(changed: Sequence[Deal]) -> None:

@@ -75,7 +75,16 @@ def delegation_create(
 @transaction.atomic
 def delegation_remove(*, delegation: ObserverDelegation, actor: User) -> None:
     """Withdraw a delegation; sign-offs already made stay."""
-    audit_record(actor=actor, action="delegation.removed", target=delegation)
+    audit_record(
+        actor=actor,
+        action="delegation.removed",
+        target=delegation,
+        changes={
+            "delegate": delegation.delegate.email,
+            "rep": delegation.rep.email if delegation.rep else None,
+            "team": delegation.team.name if delegation.team else None,
+        },
+    )
     delegation.delete()
 
 

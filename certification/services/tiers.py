@@ -35,7 +35,7 @@ from certification.services.notifications import notify_tier_changes
 from config.celery import enqueue_task_on_commit
 from config.errors import ApplicationError, NotFoundError
 
-RECOMPUTE_BATCH = 500
+RECOMPUTE_BATCH = settings.TIERS_RECOMPUTE_BATCH  # reps per transaction, and per task sent
 RECOMPUTE_TASK = "certification.recompute_tiers"
 
 # The rule ---------------------------------------------------------------------------------------
@@ -273,7 +273,11 @@ def tiers_recompute(*, rep_ids: Iterable[int], cause: str, now: datetime | None 
 
 @transaction.atomic
 def _recompute_batch(ids: list[int], cause: str, now: datetime) -> int:
-    reps = list(User.objects.filter(pk__in=ids, is_rep=True).values_list("pk", flat=True))
+    reps = list(
+        User.objects.filter(pk__in=ids, is_rep=True).order_by("pk").values_list("pk", flat=True)
+    )
+    # Rows created in key order too: two batches inserting the same new rows wait for each
+    # other in the same order.
     RepTier.objects.bulk_create([RepTier(rep_id=pk) for pk in reps], ignore_conflicts=True)
     # Lock in a fixed order (no deadlock between two batches), then read the facts.
     rows = {
@@ -367,14 +371,20 @@ def tier_override_set(
             "The end date is in the past.", field_errors={"ends_on": ["Today or later."]}
         )
     # One override at a time: a new one replaces the one running, which ends now (audited),
-    # so ending the new one never brings an older one back.
+    # so ending the new one never brings an older one back. Two set at once queue on the
+    # rep's row (FOR NO KEY UPDATE: a recompute holding the rep's tier row still inserts
+    # its tier change, whose foreign key only takes KEY SHARE on it, so no deadlock).
+    User.objects.select_for_update(no_key=True).filter(pk=rep.pk).first()
     for running in TierOverride.objects.select_for_update().filter(
         rep=rep, ended_at__isnull=True, ends_on__gte=timezone.localdate(now)
     ):
         running.ended_at = now
         running.save(update_fields=["ended_at"])
         audit_record(
-            actor=actor, action="tier.override_ended", target=rep, changes={"replaced": True}
+            actor=actor,
+            action="tier.override_ended",
+            target=rep,
+            changes={**_override_summary(running), "replaced": True},
         )
     override = TierOverride.objects.create(
         rep=rep, tier=tier, reason=reason.strip(), ends_on=ends_on, created_by=actor, created_at=now
@@ -398,5 +408,20 @@ def tier_override_end(*, override: TierOverride, actor: User, now: datetime | No
         return
     locked.ended_at = now
     locked.save(update_fields=["ended_at"])
-    audit_record(actor=actor, action="tier.override_ended", target=locked.rep, changes={})
+    audit_record(
+        actor=actor,
+        action="tier.override_ended",
+        target=locked.rep,
+        changes={**_override_summary(locked), "ended_at": now.isoformat()},
+    )
     tiers_recompute(rep_ids=[locked.rep_id], cause="override ended", now=now)
+
+
+def _override_summary(override: TierOverride) -> dict[str, object]:
+    """What an ended override had set, for the audit trail."""
+    return {
+        "override": override.pk,
+        "tier": override.tier,
+        "ends_on": override.ends_on.isoformat(),
+        "reason": override.reason,
+    }
