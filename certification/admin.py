@@ -24,6 +24,7 @@ from certification.models import (
     Notification,
     NotificationPreference,
     OfferingVersion,
+    OutboxMessage,
     Question,
     QuestionBank,
     ReadinessRequirement,
@@ -241,3 +242,15 @@ class ReadinessSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["taken_on", "team", "offering", "reps", "ready"]
     list_filter = ["taken_on"]
     list_select_related = ["team", "offering"]
+
+
+# The task outbox: written and sent by config/celery.py; read here to see what an outage held
+# back (unsent rows, their attempts and last error).
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "task_name", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter), "task_name"]
+    search_fields = ["task_name"]
+    date_hierarchy = "created_at"

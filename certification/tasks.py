@@ -23,8 +23,14 @@ from certification.services.readiness import weekly_reports_send
 from certification.services.snapshots import readiness_snapshot_take
 from certification.services.support import support_allocate, support_allocate_starting
 from certification.services.tiers import all_rep_ids, tiers_recompute
-from config.celery import app
+from config.celery import app, outbox_sweep
 from config.errors import ApplicationError
+
+
+@app.task(name="certification.outbox_sweep", acks_late=True)
+def sweep_outbox() -> int:
+    """Send the outbox messages a broker outage held back (every minute), each once."""
+    return outbox_sweep()
 
 
 @app.task(name="certification.close_overdue_attempts", acks_late=True)

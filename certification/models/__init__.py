@@ -28,6 +28,7 @@ from certification.models.notifications import (
     NotificationKind,
     NotificationPreference,
 )
+from certification.models.outbox import OutboxMessage
 from certification.models.reports import (
     ExportJob,
     ReadinessRequirement,
@@ -84,6 +85,7 @@ __all__ = [
     "ObservationRating",
     "ObserverDelegation",
     "OfferingVersion",
+    "OutboxMessage",
     "PanelMember",
     "Question",
     "QuestionBank",

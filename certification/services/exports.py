@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -459,8 +459,10 @@ def exports_purge_expired(*, now: datetime | None = None) -> int:
 
 def exports_resend_stuck(*, now: datetime | None = None) -> int:
     """Send again the jobs still queued after ``RESEND_AFTER`` (their message was lost, to a
-    broker outage say; running a job twice is harmless), and give up on those queued or
-    running for longer than the retention. Returns how many were sent again."""
+    broker outage say; running a job twice is harmless) and those still "running" long after
+    their worker must have died (killed mid-job: its message, given back at once, found the
+    job running and left it), and give up on those queued or running for longer than the
+    retention. Returns how many were sent again."""
     now = now or timezone.now()
     given_up = now - timedelta(hours=settings.EXPORT_RETENTION_HOURS)
     ExportJob.objects.filter(status=ExportJob.Status.QUEUED, created_at__lt=given_up).update(
@@ -473,8 +475,10 @@ def exports_resend_stuck(*, now: datetime | None = None) -> int:
         error="The export stopped before it finished: start it again.",
         finished_at=now,
     )
+    lost = Q(status=ExportJob.Status.QUEUED, created_at__lt=now - RESEND_AFTER)
+    abandoned = Q(status=ExportJob.Status.RUNNING, started_at__lt=now - _stale_after())
     stuck = list(
-        ExportJob.objects.filter(status=ExportJob.Status.QUEUED, created_at__lt=now - RESEND_AFTER)
+        ExportJob.objects.filter(lost | abandoned)
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:RESEND_BATCH]
     )

@@ -178,16 +178,19 @@ TIME_ZONE = "UTC"
 
 # Revenue: deals are converted into this currency (ISO 4217) at the rates enablement configures.
 BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
+# Tier recompute: reps recomputed per transaction, and per task a change of their facts sends.
+# (The worker-kill test's workers use a small one: three batches without thousands of reps.)
+TIERS_RECOMPUTE_BATCH = env_int("TIERS_RECOMPUTE_BATCH", default=500, minimum=1)
 # Deal imports (CSV upload, import_deals, POST /api/v1/deals/bulk/): refused above these sizes.
 DEALS_IMPORT_MAX_BYTES = env_int("DEALS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1)
 DEALS_IMPORT_MAX_ROWS = env_int("DEALS_IMPORT_MAX_ROWS", default=200_000, minimum=1)
-# Report exports: a table of up to EXPORT_INLINE_MAX_ROWS rows downloads at once, a larger one
-# runs as a background job (for at most EXPORT_TIME_LIMIT seconds, under the broker's visibility
-# timeout) whose file is kept EXPORT_RETENTION_HOURS hours.
 # Uploads are kept in memory, never on disk (config/uploads.py): a request body larger than
 # the largest import allows (plus room for the form around it) is refused unread.
 UPLOAD_MAX_BYTES = max(DEALS_IMPORT_MAX_BYTES, 5 * 1024 * 1024) + 64 * 1024
 FILE_UPLOAD_HANDLERS = ["config.uploads.MemoryOnlyUploadHandler"]
+# Report exports: a table of up to EXPORT_INLINE_MAX_ROWS rows downloads at once, a larger one
+# runs as a background job (for at most EXPORT_TIME_LIMIT seconds, under the broker's visibility
+# timeout) whose file is kept EXPORT_RETENTION_HOURS hours.
 EXPORT_INLINE_MAX_ROWS = env_int("EXPORT_INLINE_MAX_ROWS", default=2000, minimum=0)
 EXPORT_RETENTION_HOURS = env_int("EXPORT_RETENTION_HOURS", default=24, minimum=1)
 EXPORT_TIME_LIMIT = env_int("EXPORT_TIME_LIMIT", default=1800, minimum=60, maximum=3000)
@@ -233,6 +236,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360, minimum=1)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False  # only tasks that are safe to run twice opt in
+# A late-ack task whose pool process dies (killed, out of memory) goes back to the queue
+# instead of being acknowledged as failed: it is safe to run twice, and must not be lost.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than the hard time limit, so an unacknowledged late-ack task is not redelivered
@@ -249,9 +255,19 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = _FAST_RETRY
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _FAST_RETRY}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Every task goes through the outbox (config/celery.py): published as its transaction commits,
+# giving up after this many seconds (a request never waits longer on a dead broker), or else
+# by the outbox sweep a minute later. Sent messages are kept this many days, for inquiry.
+OUTBOX_PUBLISH_TIMEOUT = 0.5
+OUTBOX_RETENTION_DAYS = 7
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Every periodic task, declared here; django-celery-beat's scheduler stores and runs them.
 CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {
+        "task": "certification.outbox_sweep",
+        "schedule": 60.0,  # sends what a broker outage held back, a minute after it ends
+        "options": {"expires": 55},
+    },
     "send-notification-emails": {
         "task": "certification.send_notification_emails",
         "schedule": 5 * 60.0,  # each email is due inside its recipient's working hours

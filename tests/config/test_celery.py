@@ -26,11 +26,13 @@ def test_enqueue_waits_for_commit_and_is_dropped_on_rollback(monkeypatch):
     from django.db import transaction
 
     sent = []
-    monkeypatch.setattr(ping, "apply_async", lambda args, kwargs: sent.append((args, kwargs)))
+    monkeypatch.setattr(
+        ping, "apply_async", lambda args, kwargs, **_options: sent.append((args, kwargs))
+    )
     with transaction.atomic():
         enqueue_on_commit(ping)
         assert sent == []  # nothing leaves before commit
-    assert sent == [((), {})]
+    assert sent == [([], {})]
 
     def enqueue_then_fail() -> None:
         with transaction.atomic():

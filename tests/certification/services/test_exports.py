@@ -594,6 +594,26 @@ def test_jobs_whose_message_was_lost_are_sent_again_and_old_ones_given_up(
     }
 
 
+def test_a_job_whose_worker_was_killed_is_run_again_once_it_is_stale(
+    org, world, settings, run_jobs
+):
+    # given a job left "running" by a worker killed mid-job (its message came back at once,
+    # found the job running, and was done with)
+    now = timezone.now()
+    job = export_start(owner=org.enablement, table=GAPS, format="csv", filters=ReportFilters())
+    running = ExportJob.objects.filter(pk=job.pk)
+    running.update(status=ExportJob.Status.RUNNING, started_at=now - timedelta(minutes=5))
+    with run_jobs():
+        assert exports_resend_stuck(now=now) == 0  # it may still be running somewhere
+    running.update(started_at=now - timedelta(seconds=settings.EXPORT_TIME_LIMIT + 61))
+
+    with run_jobs():
+        assert exports_resend_stuck(now=now) == 1
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE
+
+
 def test_the_export_tasks_are_safe_to_run_twice_and_the_sweeps_are_scheduled(org, world, settings):
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     for task in (run_export, purge_expired_exports, resend_stuck_exports):
