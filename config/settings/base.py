@@ -7,6 +7,7 @@ from pathlib import Path
 
 from celery.schedules import crontab
 from django.utils.csp import CSP
+from kombu import Queue
 
 from config.env import (
     SMTP_BACKEND,
@@ -236,6 +237,32 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360, minimum=1)
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False  # only tasks that are safe to run twice opt in
+# Two queues, so a big export or the nightly recompute never delays what a person waits for
+# (a rep's tier update, a notification, the outbox). A worker started without --queues
+# consumes both; docker/compose.yaml runs one worker per queue. Every task is routed on
+# purpose: tests/config/test_celery.py fails on a task that is in neither list.
+CELERY_INTERACTIVE_TASKS = (
+    "repready.ping",
+    "certification.outbox_sweep",
+    "certification.close_overdue_attempts",
+    "certification.recompute_tiers",
+    "certification.send_notification_emails",
+    "certification.allocate_support",
+)
+CELERY_BULK_TASKS = (
+    "certification.recompute_all_tiers",
+    "certification.allocate_support_starting_today",
+    "certification.run_export",
+    "certification.purge_expired_exports",
+    "certification.take_readiness_snapshot",
+    "certification.send_weekly_reports",
+    "certification.resend_stuck_exports",
+    "certification.expire_certifications",
+    "certification.notify_expiring_certifications",
+)
+CELERY_TASK_DEFAULT_QUEUE = "interactive"
+CELERY_TASK_QUEUES = (Queue("interactive"), Queue("bulk"))
+CELERY_TASK_ROUTES = {name: {"queue": "bulk"} for name in CELERY_BULK_TASKS}
 # A late-ack task whose pool process dies (killed, out of memory) goes back to the queue
 # instead of being acknowledged as failed: it is safe to run twice, and must not be lost.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

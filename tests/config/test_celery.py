@@ -75,3 +75,20 @@ def test_round_trip_through_real_redis():
         result = task.delay()
         assert result.get(timeout=20) == "pong"
         assert result.successful()
+
+
+def test_every_task_is_routed_on_purpose_to_the_interactive_or_the_bulk_queue(settings):
+    import certification.tasks  # noqa: F401 - registers the tasks, as a worker does
+
+    ours = {name for name in app.tasks if name.startswith(("certification.", "repready."))}
+    interactive, bulk = set(settings.CELERY_INTERACTIVE_TASKS), set(settings.CELERY_BULK_TASKS)
+    assert not interactive & bulk
+    assert ours == interactive | bulk, "route the new task in config/settings/base.py"
+    for name in ours:
+        queue = app.amqp.router.route({}, name)["queue"].name
+        assert queue == ("bulk" if name in bulk else "interactive"), name
+
+
+def test_a_worker_started_without_queues_consumes_both():
+    assert {queue.name for queue in app.conf.task_queues} == {"interactive", "bulk"}
+    assert app.conf.task_default_queue == "interactive"
