@@ -93,6 +93,11 @@ can_view_session = (
     | is_enablement
     | manages_session_rep
 )
+# The released result (score, outcome, feedback): the rep, the panel, the owner, enablement and
+# the rep's managers; never the role-player, who may be another rep.
+can_see_session_result = (
+    is_session_rep | is_on_panel | is_session_owner | is_enablement | manages_session_rep
+)
 can_manage_assessments = is_enablement
 
 

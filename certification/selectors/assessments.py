@@ -136,6 +136,7 @@ class SessionView:
     can_score: bool
     can_release: bool
     is_rep: bool
+    can_see_result: bool
 
 
 def session_view(*, session: AssessmentSession, user: User) -> SessionView:
@@ -154,6 +155,7 @@ def session_view(*, session: AssessmentSession, user: User) -> SessionView:
         can_release=bool(rules.can_release_session(user, session))
         and session.status == AssessmentSession.Status.SCHEDULED,
         is_rep=session.rep_id == user.pk,
+        can_see_result=bool(rules.can_see_session_result(user, session)),
     )
 
 

@@ -206,7 +206,7 @@ def session(request: SignedInRequest, session_id: int) -> HttpResponse:
         "on_panel": on_panel,
         "now": timezone.now(),
     }
-    if found.status == RELEASED:
+    if found.status == RELEASED and view.can_see_result:
         context["feedback"] = feedback_rows(session_feedback(session=found))
         context["overall_comments"] = session_overall_comments(session=found)
         context["certification"] = session_certification(session=found)

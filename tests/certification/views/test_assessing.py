@@ -961,3 +961,20 @@ def test_my_certifications_link_the_level_2_and_3_evidence(client, org, session)
     assert f"Role-play: {escape(session.scenario.title)}" in page
     assert f'href="{reverse("certification:signoff", args=[signoff.pk])}"' in page
     assert Certification.objects.filter(rep=org.rep_a, status="active").count() == 2
+
+
+def test_the_role_player_never_sees_the_result(client, org, session):
+    _submit(session, org.manager_b)
+    _submit(session, org.manager_c)
+    released = session_release(session=session, actor=org.enablement)
+    url = reverse("certification:session", args=[session.pk])
+    client.force_login(org.tp_lead)  # plays the buyer
+    page = client.get(url).content.decode()
+    assert session.scenario.buyer_brief in page  # they still read what they play
+    assert 'id="result"' not in page
+    assert GOOD not in page
+    assert f"{released.score:.2f}".rstrip("0").rstrip(".") + "%" not in page
+    # The rep and the panel do see it.
+    for viewer in (org.rep_a, org.manager_b):
+        client.force_login(viewer)
+        assert GOOD in client.get(url).content.decode()
