@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint format lock clean bench
+.PHONY: help run test lint format lock clean bench fuzz
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ bench: $(DEV_STAMP)  ## Load-test level 1 on gunicorn + PostgreSQL; time tier re
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/tiers.py $(TIERS_BENCH_ARGS)
 	$(BIN)/python bench/readiness.py $(READINESS_BENCH_ARGS)
+
+fuzz: $(DEV_STAMP)  ## Fuzz the API with schemathesis on gunicorn (DATABASE_URL: a PostgreSQL of its own; REDIS_URL)
+	$(BIN)/python tests/fuzz/fuzz_api.py $(FUZZ_ARGS)
 
 lint: $(DEV_STAMP)  ## ruff, mypy and the import layers
 	$(BIN)/ruff check .

@@ -27,3 +27,5 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "config.handlers.page_not_found"

@@ -101,6 +101,11 @@ class Org:
 
 @pytest.fixture
 def org(db: None) -> Org:
+    return build_org()
+
+
+def build_org() -> Org:
+    """Build the organisation the ``org`` fixture returns (for fixtures of a wider scope)."""
     director = UserFactory(manager=True, display_name="Director North")
     manager_a = UserFactory(manager=True, display_name="Manager Alpha")
     manager_a1 = UserFactory(manager=True, display_name="Manager Alpha-1")

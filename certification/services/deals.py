@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, cast
@@ -231,15 +231,27 @@ class _Checker:
         )
 
 
+def _has_nul(row: DealRow) -> bool:
+    return any("\x00" in value for value in astuple(row) if isinstance(value, str))
+
+
 def _validate(rows: Sequence[DealRow], *, where: str) -> tuple[list[_ValidDeal], list[RowError]]:
     """Check every row; return the good deals, and one error (all its reasons) per bad row."""
+    # PostgreSQL cannot compare text holding a NUL: such a row is refused before any lookup.
+    clean = [row for row in rows if not _has_nul(row)]
     checker = _Checker(
-        reps=_reps_by_email(row.rep_email for row in rows), rates=rates_to_base(), where=where
+        reps=_reps_by_email(row.rep_email for row in clean), rates=rates_to_base(), where=where
     )
     valid: list[_ValidDeal] = []
     rejected: list[RowError] = []
     for row in rows:
-        checked = checker.check(row)
+        checked = (
+            RowError(
+                row.row, row.opportunity_id.replace("\x00", ""), "a value holds a NUL character"
+            )
+            if _has_nul(row)
+            else checker.check(row)
+        )
         if isinstance(checked, RowError):
             rejected.append(checked)
         else:

@@ -380,8 +380,11 @@ REST_FRAMEWORK = {
         "accounts.api.permissions.TokenScopePermission",
     ],
     "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.CursorPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "accounts.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON in, as out: nested input (lists of ratings, sections) has no form encoding. Upload
+    # endpoints name their own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_THROTTLE_RATES": {"auth": env_throttle_rate("API_AUTH_THROTTLE", "20/min")},
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "EXCEPTION_HANDLER": "accounts.api.exceptions.exception_handler",

@@ -54,3 +54,49 @@ def test_api_errors_are_json(client, org):
     response = client.get("/api/v1/users/999999/")
     assert response.status_code == 404
     assert set(response.json()) == {"detail"}
+
+
+def _operations():
+    from tests.openapi import api_schema
+
+    raw = api_schema().raw_schema
+    for path, item in raw["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                yield f"{method.upper()} {path}", method, operation
+
+
+def test_every_operation_documents_its_error_answers():
+    # So a client (and the fuzzer, tests/fuzz/) knows every status it can be sent.
+    for label, method, operation in _operations():
+        codes = set(operation["responses"])
+        assert "404" in codes, label
+        if operation.get("security", [{}]) not in ([], [{}]):
+            assert {"401", "403"} <= codes, label
+        if method != "get":
+            assert {"400", "409"} <= codes, label
+        error = operation["responses"]["404"]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/ErrorOutput"}, label
+
+
+def test_bodies_are_json_except_uploads():
+    uploads = {"POST /api/v1/manage/banks/{bank_id}/import/": {"multipart/form-data"}}
+    for label, _method, operation in _operations():
+        if "requestBody" in operation:
+            types = set(operation["requestBody"]["content"])
+            assert types == uploads.get(label, {"application/json"}), label
+
+
+def test_query_parameters_say_what_they_take():
+    # `?team=` means no team filter everywhere; allowEmptyValue tells clients and the fuzzer.
+    # Free text never holds a NUL (refused with 400: PostgreSQL cannot compare it).
+    for label, _method, operation in _operations():
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] != "query":
+                continue
+            name = (label, parameter["name"])
+            expected = None if parameter.get("required") else True
+            assert parameter.get("allowEmptyValue") is expected, name
+            schema = parameter["schema"]
+            if schema["type"] == "string" and not {"enum", "format"} & set(schema):
+                assert schema["pattern"] == r"^[^\x00]*$", name

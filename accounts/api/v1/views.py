@@ -38,6 +38,7 @@ class TokenCreateApi(APIView):
             child=serializers.ChoiceField(choices=ApiToken.Scope.choices),
             required=False,
             allow_empty=False,
+            min_length=1,  # allow_empty does not reach the schema; min_length does
         )
         expires_in_days = serializers.IntegerField(
             required=False, min_value=1, max_value=settings.API_TOKEN_MAX_DAYS
@@ -102,6 +103,7 @@ class TokenRevokeApi(APIView):
 class MeApi(APIView):
     """Who am I, with my roles, team, time zone and working hours."""
 
+    # Any token may ask who it belongs to, a dialer's support-only one too (it only reads).
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses=MeOutput)
@@ -140,7 +142,11 @@ class UserListApi(generics.ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("team", int, description="Only this team and its sub-teams."),
+            OpenApiParameter(
+                "team",
+                {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+                description="Only this team and its sub-teams.",
+            ),
             OpenApiParameter("role", str, enum=Role.values),
             OpenApiParameter("q", str, description="Part of a name or email."),
         ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -49,7 +49,7 @@ from certification.selectors.assessments import (
     sessions_for_rep,
     signoffs_visible_to,
 )
-from certification.selectors.participation import observable_reps
+from certification.selectors.participation import observable_reps, signoff_get_for
 from certification.services.assessments import (
     SCENARIO_FIELDS,
     RatingInput,
@@ -151,9 +151,11 @@ def session_payload(
     session: AssessmentSession, user: User, *, with_feedback: bool = True
 ) -> dict[str, Any]:
     """One session for one person: nothing of the buyer brief or judge notes for the rep, no
-    result before release. Lists leave the per-criterion feedback to the detail."""
+    result before release (and none ever for the role-player). Lists leave the per-criterion
+    feedback to the detail."""
     view = session_view(session=session, user=user)
-    released = session.status == AssessmentSession.Status.RELEASED
+    # The result only to those who may see it: never to the role-player.
+    released = session.status == AssessmentSession.Status.RELEASED and view.can_see_result
     data = {
         "id": session.pk,
         "scenario": session.scenario,
@@ -296,7 +298,14 @@ class SessionReleaseApi(APIView):
         passed = serializers.BooleanField()
         vetoed_by = serializers.ListField(child=serializers.IntegerField())
 
-    @extend_schema(responses=PreviewOutput)
+    @extend_schema(
+        responses={
+            200: PreviewOutput,
+            409: OpenApiResponse(
+                description="The panel has not finished scoring: `code` is panel_incomplete."
+            ),
+        }
+    )
     def get(self, request: Request, session_id: int) -> Response:
         session = session_get_for(session_id=session_id, user=request.user)  # type: ignore[arg-type]
         if not rules.can_release_session(request.user, session):
@@ -442,13 +451,8 @@ class SignOffListApi(generics.ListAPIView):
 
 
 def _signoff_for(user: Any, signoff_id: int) -> SignOff:
-    signoff = get_object_or_404(
-        SignOff.objects.select_related("rep__team", "subject", "signed_by", "guide_version"),
-        pk=signoff_id,
-    )
-    if not rules.can_view_signoff(user, signoff):
-        raise NotFound
-    return signoff
+    # The pages' selector: one 404 whether the sign-off is someone else's or is not there.
+    return signoff_get_for(signoff_id=signoff_id, user=user)
 
 
 class SignOffDetailApi(APIView):
@@ -580,6 +584,8 @@ class GuideCreateInput(GuideContentInput):
 class GuideListApi(generics.GenericAPIView, ManageAssessmentsApi):
     """Guides with their current version, paged; POST creates one (version 1)."""
 
+    serializer_class = GuideCreateInput  # what OPTIONS describes for POST
+
     @extend_schema(responses=GuideViewOutput(many=True))
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(guides_with_current_version()) or []
@@ -690,6 +696,8 @@ class ScheduleInput(serializers.Serializer):
 
 class SessionListApi(generics.GenericAPIView, ManageAssessmentsApi):
     """All sessions (filter ?status=), paged; POST schedules one under the panel rules."""
+
+    serializer_class = ScheduleInput  # what OPTIONS describes for POST
 
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=AssessmentSession.Status.values)],

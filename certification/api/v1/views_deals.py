@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.schema import ErrorOutput
 from accounts.models import User
 from certification import rules
 from certification.api.permissions import rule
@@ -67,11 +68,14 @@ class RejectedDealOutput(serializers.Serializer):
     reason = serializers.CharField()
 
 
-class DealImportRejectedOutput(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    rejected_count = serializers.IntegerField()
-    rejected = RejectedDealOutput(many=True, help_text=f"The first {REJECTED_SHOWN}, by index.")
+class DealImportRejectedOutput(ErrorOutput):
+    """Any refusal; when deals were rejected, `code` is `deals_rejected` and `rejected` lists
+    them (a request that is not a list of deals at all is refused like any other)."""
+
+    rejected_count = serializers.IntegerField(required=False)
+    rejected = RejectedDealOutput(
+        many=True, required=False, help_text=f"The first {REJECTED_SHOWN}, by index."
+    )
 
 
 class DealRepOutput(serializers.Serializer):
@@ -200,11 +204,19 @@ class DealListApi(generics.ListAPIView):
     permission_classes = rule(rules.can_manage_deals)
     serializer_class = DealOutput
 
+    class DealFilter(serializers.Serializer):
+        # A CharField refuses a NUL, which PostgreSQL cannot compare (was a 500).
+        q = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        stage = serializers.ChoiceField(
+            choices=Deal.Stage.choices, required=False, allow_blank=True
+        )
+
     def get_queryset(self) -> QuerySet[Deal]:
-        stage = self.request.query_params.get("stage", "")
-        if stage and stage not in Deal.Stage.values:
-            raise serializers.ValidationError({"stage": ["Unknown stage."]})
-        return deals_for_enablement(text=self.request.query_params.get("q", ""), stage=stage)
+        filters = self.DealFilter(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return deals_for_enablement(
+            text=filters.validated_data.get("q", ""), stage=filters.validated_data.get("stage", "")
+        )
 
     @extend_schema(
         parameters=[

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -213,11 +214,28 @@ class BankQuestionListApi(ManageListApi):
 
     serializer_class = QuestionOutput
 
+    class QuestionFilter(serializers.Serializer):
+        # CharFields refuse a NUL, which PostgreSQL cannot compare (was a 500).
+        category = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        q = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("category", str, description="This category and those under it."),
+            OpenApiParameter("q", str, description="Part of the title or text."),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self) -> QuerySet[Question]:
         bank = get_object_or_404(QuestionBank, pk=self.kwargs["bank_id"])
-        params = self.request.query_params
+        filters = self.QuestionFilter(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
         return questions_of_bank(
-            bank_id=bank.pk, category=params.get("category", ""), text=params.get("q", "")
+            bank_id=bank.pk,
+            category=filters.validated_data.get("category", ""),
+            text=filters.validated_data.get("q", ""),
         ).prefetch_related("choices")
 
     @extend_schema(request=QuestionInputSerializer, responses={201: QuestionOutput})
@@ -250,11 +268,12 @@ class QuestionDetailApi(ManageApi):
     @extend_schema(request=QuestionActivePatch, responses=QuestionOutput)
     def patch(self, request: Request, question_id: int) -> Response:
         question = get_object_or_404(Question, pk=question_id)
-        data = self.QuestionActivePatch(data=request.data)
+        data = self.QuestionActivePatch(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        question = question_set_active(
-            question=question, actor=self.actor, is_active=data.validated_data["is_active"]
-        )
+        if "is_active" in data.validated_data:  # a PATCH without it changes nothing
+            question = question_set_active(
+                question=question, actor=self.actor, is_active=data.validated_data["is_active"]
+            )
         return Response(QuestionOutput(question).data)
 
 

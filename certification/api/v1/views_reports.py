@@ -56,6 +56,9 @@ def parse_filters(request: Request) -> ReportFilters:
     data = request.query_params.copy()
     for key in ("cursor", "page_size"):
         data.pop(key, None)
+    # The page's checkbox takes anything as "on"; the API takes a boolean and nothing else.
+    if data.get("inactive", "").lower() not in {"", "true", "false"}:
+        raise ValidationError({"inactive": ["true or false."]})
     form = ReportFilterForm(data, viewer=request.user)  # type: ignore[arg-type]
     if not form.is_valid():
         raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
@@ -129,7 +132,9 @@ class ReadinessReportApi(APIView):
             *FILTER_PARAMETERS,
             OpenApiParameter("cursor", str, description="From `next` or `previous`."),
             OpenApiParameter(
-                "page_size", int, description=f"1 to {selectors.MAX_PAGE_SIZE}; default 100."
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": selectors.MAX_PAGE_SIZE},
+                description=f"1 to {selectors.MAX_PAGE_SIZE}; default {selectors.PAGE_SIZE}.",
             ),
         ],
         responses={200: ReadinessPageOutput},
@@ -137,7 +142,7 @@ class ReadinessReportApi(APIView):
     def get(self, request: Request) -> Response:
         filters = parse_filters(request)
         try:
-            size = int(request.query_params.get("page_size", selectors.PAGE_SIZE))
+            size = int(request.query_params.get("page_size") or selectors.PAGE_SIZE)
         except ValueError:
             raise ValidationError({"page_size": ["A whole number."]}) from None
         if not 1 <= size <= selectors.MAX_PAGE_SIZE:

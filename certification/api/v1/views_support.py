@@ -10,6 +10,7 @@ about anyone; any other rep answers 404. Only the teleprospecting lead records u
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -70,16 +71,28 @@ class EntitlementApi(APIView):
 
     permission_classes = rule(is_authenticated_person, token_scope=SUPPORT_SCOPE)
 
+    class EntitlementQuery(serializers.Serializer):
+        # An EmailField refuses a NUL, which PostgreSQL cannot compare (was a 500).
+        rep = serializers.EmailField(
+            error_messages={
+                "required": "The rep's email is required.",
+                "blank": "The rep's email is required.",
+            }
+        )
+
     @extend_schema(
-        parameters=[OpenApiParameter("rep", str, required=True, description="The rep's email.")],
+        parameters=[
+            OpenApiParameter(
+                "rep", OpenApiTypes.EMAIL, required=True, description="The rep's email."
+            )
+        ],
         responses={200: EntitlementOutput, 404: OpenApiResponse(description="No such rep.")},
         summary="A rep's support entitlement this period",
     )
     def get(self, request: Request) -> Response:
-        email = request.query_params.get("rep", "").strip()
-        if not email:
-            raise serializers.ValidationError({"rep": ["The rep's email is required."]})
-        rep = support_rep_get(viewer=request.user, email=email)
+        query = self.EntitlementQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rep = support_rep_get(viewer=request.user, email=query.validated_data["rep"])
         if not rules.can_view_support_of(request.user, rep):
             raise NotFoundError("No such rep.")
         answer = entitlement(rep=rep, today=timezone.localdate())

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import ApiToken, AuditEvent
 from accounts.services import api_token_create, user_set_active
 from tests.factories.accounts import PASSWORD
+from tests.openapi import api_schema, assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 TOKEN_URL = reverse("api-v1:auth-token")
@@ -168,3 +169,21 @@ def test_cannot_revoke_someone_elses_token(api_client, org):
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"email": "a@example.test", "password": "x"},  # unknown: a message, no field errors
+        {"email": "a@example.test", "password": "x", "scopes": []},
+    ],
+)
+def test_refusals_are_documented(api_client, org, payload):
+    response = api_client.post(TOKEN_URL, payload, format="json")
+    assert response.status_code == 400
+    assert_matches_schema(response, "post", "/api/v1/auth/token/")
+
+
+def test_the_schema_says_scopes_may_not_be_empty():
+    schema = api_schema().raw_schema["components"]["schemas"]["TokenCreateInputRequest"]
+    assert schema["properties"]["scopes"]["minItems"] == 1

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories.accounts import UserFactory
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +154,37 @@ def test_team_list_shows_a_manager_only_to_those_who_may_see_them(api_client, or
     api_client.force_authenticate(org.director)
     teams = {t["name"]: t for t in api_client.get(reverse("api-v1:team-list")).json()["results"]}
     assert teams["Alpha"]["manager"]["email"] == org.manager_a.email
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "null", "1.5"])
+def test_a_bad_page_size_is_a_400_naming_it(api_client, org, value):
+    # DRF would quietly fall back to 50, so a typo looked like a short page.
+    api_client.force_authenticate(org.enablement)
+    response = api_client.get(reverse("api-v1:user-list"), {"page_size": value})
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["A whole number, 1 or more."]}
+    assert_matches_schema(response, "get", "/api/v1/users/")
+
+
+def test_an_empty_page_size_is_the_default(api_client, org):
+    # As every query parameter: `?page_size=` is no page size (allowEmptyValue in the schema).
+    UserFactory.create_batch(60, rep=True, team=org.beta)
+    api_client.force_authenticate(org.enablement)
+    response = api_client.get(reverse("api-v1:user-list"), {"page_size": ""})
+    assert len(response.json()["results"]) == 50
+
+
+def test_a_page_size_above_the_most_is_not_refused(api_client, org):
+    UserFactory.create_batch(3, rep=True, team=org.beta)
+    api_client.force_authenticate(org.enablement)
+    response = api_client.get(reverse("api-v1:user-list"), {"page_size": "1000000"})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 16
+
+
+def test_me_matches_the_schema(api_client, org):
+    # Working hours are wall-clock times ("09:00:00"), not RFC 3339 times with an offset.
+    api_client.force_authenticate(org.manager_a)
+    response = api_client.get(reverse("api-v1:me"))
+    assert response.json()["work_start"] == "09:00:00"
+    assert_matches_schema(response, "get", "/api/v1/me/")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from certification.models import AssessmentSession, Certification, Guide, SignOff
 from certification.services.assessments import session_schedule
 from tests.factories.certification import SubjectFactory, make_guide, make_scenario
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -124,6 +125,17 @@ def test_scoring_hidden_scores_release_and_feedback(api_client, org, session):
     assert detail["overall_comments"] == ["Overall, rated 2", "Overall, rated 4"]
     for secret in _secrets(session):
         assert secret not in json.dumps(detail)
+
+
+def test_the_release_preview_before_the_panel_finishes_is_a_documented_409(
+    api_client, org, session
+):
+    _score(api_client, session, org.manager_c, 2)  # one judge of two
+    api_client.force_authenticate(org.enablement)
+    response = api_client.get(reverse("api-v1:assessment-release", args=[session.pk]))
+    assert response.status_code == 409
+    assert response.json()["code"] == "panel_incomplete"
+    assert_matches_schema(response, "get", "/api/v1/assessments/{session_id}/release/")
 
 
 def test_a_comment_is_required_below_the_pass_level(api_client, org, session):
@@ -258,8 +270,19 @@ def test_manage_endpoints_are_404_for_other_roles(api_client, org, who):
     api_client.force_authenticate(getattr(org, who))
     for name in MANAGE:
         assert api_client.get(reverse(name)).status_code == 404
-        assert api_client.post(reverse(name), {}, format="json").status_code == 404
+        # Calibration has no POST: 405 for everyone, as the schema shows everyone.
+        hidden = 405 if name == "api-v1:manage-calibration" else 404
+        assert api_client.post(reverse(name), {}, format="json").status_code == hidden
     assert not Guide.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["api-v1:manage-guide-list", "api-v1:manage-session-list"])
+def test_options_describes_what_post_takes(api_client, org, name):
+    # Was a 500: DRF's OPTIONS asks a GenericAPIView for its serializer_class.
+    api_client.force_authenticate(org.enablement)
+    response = api_client.options(reverse(name))
+    assert response.status_code == 200
+    assert "POST" in response.json()["actions"]
 
 
 def test_enablement_builds_and_schedules(api_client, org):
@@ -391,3 +414,26 @@ def test_an_owner_on_the_panel_gets_no_preview_before_the_whole_panel_submits(ap
     preview = api_client.get(reverse("api-v1:assessment-release", args=[session.pk]))
     assert preview.status_code == 200
     assert preview.json()["score"] == "66.67"  # both judges: mean 3 on a 1-4 scale
+
+
+def test_the_role_player_never_receives_the_released_result(api_client, org, session):
+    _score(api_client, session, org.manager_b, 4)
+    _score(api_client, session, org.manager_c, 4)
+    api_client.force_authenticate(org.enablement)
+    assert (
+        api_client.post(reverse("api-v1:assessment-release", args=[session.pk])).status_code == 200
+    )
+    url = reverse("api-v1:assessment-detail", args=[session.pk])
+    api_client.force_authenticate(org.rep_c)  # plays the buyer
+    body = api_client.get(url).json()
+    assert body["buyer_brief"]
+    assert (body["score"], body["passed"], body["feedback"], body["overall_comments"]) == (
+        None,
+        None,
+        [],
+        [],
+    )
+    api_client.force_authenticate(org.rep_a)
+    mine = api_client.get(url).json()
+    assert mine["score"] is not None
+    assert mine["feedback"]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from accounts.services import api_token_create
 from certification.models import CurrencyRate, Deal
 from tests.factories.accounts import UserFactory
+from tests.openapi import assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +119,8 @@ def test_the_body_must_be_a_list(lead, payload):
     response = _post(lead, payload)
     assert response.status_code == 400
     assert not Deal.objects.exists()
+    # Documented: the 400 schema is not only the rejected-deals shape.
+    assert_matches_schema(response, "post", "/api/v1/deals/bulk/")
 
 
 def test_only_json_is_accepted(lead):
@@ -201,3 +204,23 @@ def test_the_schema_documents_the_endpoints(lead):
     schema = json.dumps(lead.get(reverse("api-schema"), {"format": "json"}).json())
     assert "/api/v1/deals/bulk/" in schema
     assert "/api/v1/manage/deals/" in schema
+
+
+@pytest.mark.parametrize("params", [{"q": "al\x00ice"}, {"stage": "won\x00"}])
+def test_a_nul_in_a_list_filter_is_a_400_not_a_500(lead, params):
+    # PostgreSQL cannot compare text holding a NUL; the filter refuses it first.
+    response = lead.get(reverse(LIST), params)
+    assert response.status_code == 400
+    assert set(response.json()) == set(params)
+
+
+@pytest.mark.parametrize("field", ["opportunity_id", "rep_email", "currency", "stage"])
+def test_a_deal_with_a_nul_is_rejected_not_a_500(lead, field):
+    deal = _deal()
+    deal[field] = f"{deal[field][:2]}\x00{deal[field][2:]}"
+    response = _post(lead, [_deal("OPP-0"), deal])
+    assert response.status_code == 400
+    assert response.json()["rejected"] == [
+        {"index": 1, "opportunity_id": "OPP-1", "reason": "a value holds a NUL character"}
+    ]
+    assert not Deal.objects.exists()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from certification.models import Exam, ExamAssignment, Question, QuestionBank, Subject
 from certification.services.attempts import attempt_finish, attempt_start
 from tests.factories.certification import BankFactory, make_question
+from tests.openapi import api_schema, assert_matches_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +224,48 @@ def test_manage_lists_do_not_grow_in_queries(api_client, org, django_assert_max_
         rows = api_client.get(reverse("api-v1:manage-bank-list")).json()["results"]
     assert len(rows) == QuestionBank.objects.count()
     assert Subject.objects.count() == 0
+
+
+def test_a_patch_without_is_active_changes_nothing(api_client, org):
+    question = make_question(BankFactory())
+    api_client.force_authenticate(org.enablement)
+    url = reverse("api-v1:manage-question-detail", args=[question.pk])
+    response = api_client.patch(url, {}, format="json")
+    assert response.status_code == 200
+    assert response.json()["is_active"] is True
+    assert_matches_schema(response, "patch", "/api/v1/manage/questions/{question_id}/")
+
+
+@pytest.mark.parametrize("who", ["rep_a", "enablement"])
+def test_a_method_an_endpoint_lacks_is_405_for_everyone(api_client, org, who):
+    # The schema shows every role the same methods; hiding (404) is for what they would do.
+    api_client.force_authenticate(getattr(org, who))
+    response = api_client.generic("TRACE", reverse("api-v1:manage-bank-list"))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST, HEAD, OPTIONS"
+    # A method it has is still hidden from those who may not use it.
+    assert api_client.options(reverse("api-v1:manage-bank-list")).status_code == (
+        404 if who == "rep_a" else 200
+    )
+
+
+@pytest.mark.parametrize("params", [{"q": "a\x00b"}, {"category": "Products\x00"}])
+def test_a_nul_in_a_question_filter_is_a_400_not_a_500(api_client, org, params):
+    bank = BankFactory()
+    api_client.force_authenticate(org.enablement)
+    response = api_client.get(reverse("api-v1:manage-bank-questions", args=[bank.pk]), params)
+    assert response.status_code == 400
+    assert set(response.json()) == set(params)
+    assert_matches_schema(response, "get", "/api/v1/manage/banks/{bank_id}/questions/")
+
+
+def test_the_question_filters_are_documented_and_work(api_client, org):
+    bank = BankFactory()
+    make_question(bank, title="Pricing tiers")
+    make_question(bank, title="Security")
+    api_client.force_authenticate(org.enablement)
+    url = reverse("api-v1:manage-bank-questions", args=[bank.pk])
+    titles = [q["title"] for q in api_client.get(url, {"q": "pricing"}).json()["results"]]
+    assert titles == ["Pricing tiers"]
+    parameters = api_schema().raw_schema["paths"]["/api/v1/manage/banks/{bank_id}/questions/"]
+    assert {"category", "q"} <= {p["name"] for p in parameters["get"]["parameters"]}

@@ -81,6 +81,8 @@ def test_rows_page_by_cursor_with_filters(api_client, org, world):
         ({"page_size": 0}, "page_size"),
         ({"page_size": "many"}, "page_size"),
         ({"expiring": 45}, "expiring"),
+        ({"inactive": "-58800"}, "inactive"),  # the page's checkbox form took it as "on"
+        ({"q": "a\x00b"}, "q"),
     ],
 )
 def test_bad_parameters_are_a_400_naming_the_field(api_client, org, world, params, field):

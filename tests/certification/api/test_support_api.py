@@ -91,6 +91,7 @@ def test_anonymous_is_refused(api_client, org, week):
 def test_the_rep_is_required_and_found_by_email_case_insensitively(api_client, org, week):
     api_client.force_authenticate(org.tp_lead)
     assert api_client.get(ENTITLEMENTS).status_code == 400
+    assert _ask(api_client, "  ").json() == {"rep": ["The rep's email is required."]}
     assert _ask(api_client, "nobody@example.test").status_code == 404
     assert _ask(api_client, org.rep_a.email.upper()).status_code == 200
 
@@ -256,3 +257,12 @@ def test_a_retry_after_the_period_ended_is_the_same_record(api_client, org, week
     assert retry.status_code == 200
     assert retry.json()["id"] == first.json()["id"]
     assert SupportUsage.objects.count() == 1
+
+
+@pytest.mark.parametrize("email", ["rep\x00@example.test", "not an email"])
+def test_a_rep_that_is_no_email_is_a_400_not_a_500(api_client, org, week, email):
+    # PostgreSQL cannot compare text holding a NUL (was a 500); the schema says format: email.
+    api_client.force_authenticate(org.tp_lead)
+    response = _ask(api_client, email)
+    assert response.status_code == 400
+    assert "rep" in response.json()
