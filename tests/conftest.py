@@ -20,6 +20,15 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _not_inside_a_worker() -> None:
+    """An in-process test worker marks the process as a worker (where result.get() refuses to
+    block); each test starts outside one again."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)  # noqa: FBT003 - Celery's own signature
+
+
 def require_service(name: str, env_var: str) -> str:
     """Return the service URL, or skip (fail in CI, where REPREADY_REQUIRE_SERVICES=1)."""
     url = os.environ.get(env_var, "")

@@ -55,10 +55,12 @@ def within_bound(call: Callable[[], Any]) -> Any:
 
 
 def queued(server: RedisServer) -> list[dict[str, Any]]:
-    """The task messages waiting in Redis (Celery's default queue) in the order a worker takes
-    them, read without taking them: task name, id, args and kwargs."""
+    """The task messages waiting in Redis (the interactive queue, where a rep's recompute
+    goes) in the order a worker takes them, read without taking them: task name, id, args and
+    kwargs."""
     messages = []
-    for raw in reversed(server.client().lrange("celery", 0, -1)):  # LPUSHed, BRPOPped
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    for raw in reversed(server.client().lrange(queue, 0, -1)):  # LPUSHed, BRPOPped
         envelope = json.loads(raw)
         args, kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
         headers = envelope["headers"]

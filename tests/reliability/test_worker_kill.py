@@ -260,7 +260,8 @@ def test_a_recompute_killed_mid_task_is_redelivered_and_ends_as_one_clean_run(
     wait_until(
         lambda: (
             f"[{message.task_id}] succeeded" in rerun.output()
-            and (redis.llen("celery"), redis.hlen("unacked")) == (0, 0)  # acknowledged
+            and (redis.llen("interactive"), redis.llen("bulk"), redis.hlen("unacked"))
+            == (0, 0, 0)  # acknowledged
         ),
         timeout=60,
         what=f"the redelivered {message.task_id} to succeed",
