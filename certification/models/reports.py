@@ -104,6 +104,19 @@ class ReadinessSnapshot(models.Model):
     them are customer ready.
     """
 
+    # The figures a snapshot keeps per day, team and offering (taken and read by name).
+    FIGURES: ClassVar[tuple[str, ...]] = (
+        "reps",
+        "in_scope",
+        "ready",
+        "gold",
+        "silver",
+        "bronze",
+        "no_tier",
+        "expiring_30",
+        "inactive",
+    )
+
     taken_on = models.DateField(db_index=True)
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"

@@ -27,17 +27,7 @@ from config.errors import NotFoundError
 PERIODS = (30, 90, 365)
 DEFAULT_DAYS = 90
 WHOLE_ORGANISATION = "Whole organisation"
-FIGURES = (
-    "reps",
-    "in_scope",
-    "ready",
-    "gold",
-    "silver",
-    "bronze",
-    "no_tier",
-    "expiring_30",
-    "inactive",
-)
+FIGURES = ReadinessSnapshot.FIGURES
 TABLE_HEADERS = [
     "Date",
     "Team",

@@ -40,17 +40,7 @@ from config.errors import ApplicationError
 
 EXPIRING_DAYS = 30
 TIERS = (Tier.GOLD, Tier.SILVER, Tier.BRONZE)
-FIGURES = (
-    "reps",
-    "in_scope",
-    "ready",
-    "gold",
-    "silver",
-    "bronze",
-    "no_tier",
-    "expiring_30",
-    "inactive",
-)
+FIGURES = ReadinessSnapshot.FIGURES
 
 Key = tuple[int | None, int | None]  # (team, offering); None is the whole org / overall
 
