@@ -21,12 +21,26 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _not_inside_a_worker() -> None:
-    """An in-process test worker marks the process as a worker (where result.get() refuses to
-    block); each test starts outside one again."""
+def _celery_as_configured() -> None:
+    """Each test starts with Celery as the settings configure it: eager, on the configured
+    broker, outside a worker, with no broker outage remembered. Tests that change these (a
+    real broker, a test worker, an outage) cannot leak them into the next test."""
     from celery._state import _set_task_join_will_block
+    from django.conf import settings
+
+    import config.celery
 
     _set_task_join_will_block(False)  # noqa: FBT003 - Celery's own signature
+    conf = config.celery.app.conf
+    wanted = {
+        "task_always_eager": settings.CELERY_TASK_ALWAYS_EAGER,
+        "broker_url": settings.CELERY_BROKER_URL,
+    }
+    if any(conf[key] != value for key, value in wanted.items()):
+        conf.update(wanted)
+        config.celery.app._pool = None
+        config.celery.app.amqp._producer_pool = None
+    config.celery._broker_down_until = 0.0
 
 
 def require_service(name: str, env_var: str) -> str:

@@ -60,9 +60,11 @@ def export_queue(demo_reports: dict[str, Any], settings: Any) -> Iterator[Simple
     After the demo is seeded (its seeders count on eager tasks to compute the tiers).
     """
     settings.EXPORT_INLINE_MAX_ROWS = 0
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     conf = celery_app.conf
+    # Saved before anything changes: Celery's conf reads the Django settings live, so a value
+    # saved after changing them would be restored as the changed one, for every later test.
     saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
+    settings.CELERY_TASK_ALWAYS_EAGER = False
 
     def reset_pools() -> None:
         # The app keeps its broker connections: drop them, so the next send uses the
