@@ -36,23 +36,29 @@ def parse_signing_key(pem: str, *, source: str) -> SigningKey:
     raise ConfigError(f"{source} must be a P-256 (ES256) or Ed25519 (EdDSA) private key.")
 
 
-def env_signing_key(name: str, file_name: str) -> str:
-    """Return the PEM text from ``name`` or from the file ``file_name`` names, checked; or ''."""
-    pem = os.environ.get(name, "").strip()
+def _env_pem(name: str, file_name: str) -> tuple[str, str]:
+    """Return (PEM text, where it came from) from ``name`` or the file ``file_name`` names;
+    a key kept on one line in an environment file carries its line breaks as \\n."""
+    text = os.environ.get(name, "").strip()
     path = os.environ.get(file_name, "").strip()
-    if pem and path:
+    if text and path:
         raise ConfigError(f"Set {name} or {file_name}, not both.")
     source = name
     if path:
         source = f"{file_name} ({path})"
         try:
-            pem = Path(path).read_text(encoding="ascii").strip()
+            text = Path(path).read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{source} cannot be read: {exc.__class__.__name__}.") from None
+    return text.replace("\\n", "\n"), source
+
+
+def env_signing_key(name: str, file_name: str) -> str:
+    """Return the PEM text from ``name`` or from the file ``file_name`` names, checked; or ''."""
+    pem, source = _env_pem(name, file_name)
     if not pem:
         return ""
-    # A key kept on one line in an environment file carries its line breaks as \n.
-    pem = pem.replace("\\n", "\n") + "\n"
+    pem += "\n"
     parse_signing_key(pem, source=source)
     return pem
 
@@ -86,18 +92,7 @@ def parse_public_keys(text: str, *, source: str) -> list[PublicKey]:
 def env_public_keys(name: str, file_name: str) -> str:
     """Return the PEM text of retired public keys from ``name`` or the file ``file_name``
     names, checked; or ''."""
-    text = os.environ.get(name, "").strip()
-    path = os.environ.get(file_name, "").strip()
-    if text and path:
-        raise ConfigError(f"Set {name} or {file_name}, not both.")
-    source = name
-    if path:
-        source = f"{file_name} ({path})"
-        try:
-            text = Path(path).read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{source} cannot be read: {exc.__class__.__name__}.") from None
-    text = text.replace("\\n", "\n")
+    text, source = _env_pem(name, file_name)
     parse_public_keys(text, source=source)
     return text
 
