@@ -10,7 +10,9 @@ and stamping it sent), which is why every task is safe to run twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -48,6 +50,8 @@ UNKNOWN_TASK_RETRY = timedelta(hours=1)
 
 _broker_down_until = 0.0  # time.monotonic() before which this process does not try
 _import_lock = threading.Lock()
+# This thread's publishing connection, kept between messages (see ``_kept_connection``).
+_kept = threading.local()
 
 
 class BrokerUnavailableError(Exception):
@@ -122,8 +126,7 @@ def _send_committed(task: Task, recorded: OutboxMessage) -> None:
         if message is None:
             return
         try:
-            with publishing_connection(task.app) as connection:
-                publish(task, message, connection)
+            _publish_on_kept_connection(task, message)
         except BrokerUnavailableError as error:
             logger.error(  # noqa: TRY400 - the reason is in the message; no traceback needed
                 "could not enqueue %s: %s; outbox message %s is left for the sweeper",
@@ -134,6 +137,50 @@ def _send_committed(task: Task, recorded: OutboxMessage) -> None:
             _record_failure(message, str(error))
             return
         _record_sent(message)
+
+
+def _kept_connection(celery: Celery) -> tuple[Connection, bool]:
+    """This thread's publishing connection, and whether it is new.
+
+    Opening a connection costs more than the message (a TCP connect and Redis's greeting on
+    every request that enqueues), so each thread of each process keeps one, for the broker
+    it was opened for. It is not shared across a fork: a new process opens its own.
+    """
+    key = (os.getpid(), id(celery), celery.conf.broker_write_url or celery.conf.broker_url)
+    if getattr(_kept, "key", None) == key and _kept.connection is not None:
+        return _kept.connection, False
+    _drop_kept_connection()
+    _kept.key, _kept.connection = key, publishing_connection(celery)
+    return _kept.connection, True
+
+
+def _drop_kept_connection() -> None:
+    connection = getattr(_kept, "connection", None)
+    _kept.key, _kept.connection = None, None
+    if connection is not None:
+        with contextlib.suppress(Exception):  # it has failed already: close what is left
+            connection.release()
+
+
+def _publish_on_kept_connection(task: Task, message: OutboxMessage) -> None:
+    """``publish`` over the thread's kept connection. A kept connection that fails at once may
+    only have gone stale (closed by Redis or a proxy while idle): the message is tried once
+    more on a new one before the broker counts as down. One that timed out is not retried:
+    the broker is hanging, and the request has waited long enough."""
+    connection, new = _kept_connection(task.app)
+    started = time.monotonic()
+    try:
+        publish(task, message, connection)
+    except BrokerUnavailableError:
+        _drop_kept_connection()
+        if new or time.monotonic() - started >= settings.OUTBOX_PUBLISH_TIMEOUT / 2:
+            raise
+        connection, _ = _kept_connection(task.app)
+        try:
+            publish(task, message, connection)
+        except BrokerUnavailableError:
+            _drop_kept_connection()
+            raise
 
 
 def publishing_connection(celery: Celery) -> Connection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+import uuid
 
 import pytest
 from celery import Celery, Task
@@ -65,6 +66,82 @@ def test_dead_broker_is_logged_not_raised_and_fails_fast(caplog):
     elapsed = time.monotonic() - started
     assert "could not enqueue repready.ping" in caplog.text
     assert elapsed < 5  # a request never hangs on a dead broker
+
+
+def _queue_apart(other: Celery) -> str:
+    """Send the app's messages to a queue of the test's own (delete it afterwards)."""
+    queue = f"test-kept-connection-{uuid.uuid4().hex}"
+    other.conf.task_default_queue = queue
+    other.conf.task_routes = {}
+    return queue
+
+
+def _forget(other: Celery, queue: str) -> None:
+    import redis
+
+    import config.celery as celery_module
+
+    redis.Redis.from_url(other.conf.broker_url).delete(queue)
+    celery_module._drop_kept_connection()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_messages_sent_one_after_another_share_one_kept_broker_connection(monkeypatch):
+    import redis
+
+    import config.celery as celery_module
+    from certification.models import OutboxMessage
+
+    other, task = _app_like_ours(require_service("Redis", "REDIS_URL"))
+    queue = _queue_apart(other)
+    opened = []
+    real_open = celery_module.publishing_connection
+    monkeypatch.setattr(
+        celery_module, "publishing_connection", lambda c: opened.append(c) or real_open(c)
+    )
+    try:
+        for _ in range(3):
+            enqueue_on_commit(task)  # autocommit: each is sent as it commits
+        assert len(opened) == 1  # one connect for three messages, not one each
+        assert OutboxMessage.objects.filter(sent_at__isnull=False).count() == 3
+        assert redis.Redis.from_url(other.conf.broker_url).llen(queue) == 3
+    finally:
+        _forget(other, queue)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_that_fails_at_once_is_replaced_and_the_message_still_goes(
+    monkeypatch, caplog
+):
+    import config.celery as celery_module
+    from certification.models import OutboxMessage
+
+    other, task = _app_like_ours(require_service("Redis", "REDIS_URL"))
+    queue = _queue_apart(other)
+    try:
+        enqueue_on_commit(task)  # opens the kept connection
+        kept = celery_module._kept.connection
+        used = []
+        real_publish = celery_module.publish
+
+        def stale_once(task: Task, message: object, connection: object) -> None:
+            used.append(connection)
+            if len(used) == 1:  # as a connection Redis closed while it was idle fails
+                raise celery_module.BrokerUnavailableError("ConnectionError: closed by peer")
+            real_publish(task, message, connection)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(celery_module, "publish", stale_once)
+        with caplog.at_level(logging.ERROR, logger="config.celery"):
+            enqueue_on_commit(task)
+        assert used[0] is kept
+        assert used[1] is not kept  # retried once, on a new connection
+        assert "could not enqueue" not in caplog.text
+        assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+        assert celery_module._broker_down_until == 0.0  # not counted as the broker down
+    finally:
+        _forget(other, queue)
 
 
 @pytest.mark.services
