@@ -8,6 +8,8 @@ what was saved: lazily by the next request that touches it, and by a periodic sw
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,6 +25,7 @@ from certification.models import (
     Attempt,
     AttemptQuestion,
     Certification,
+    Choice,
     Exam,
     Question,
 )
@@ -91,8 +94,12 @@ def _check_may_start(*, exam: Exam, rep: User, now: datetime) -> int:
     return history["used"] + 1
 
 
-def _draw(exam: Exam) -> list[Question]:
-    """Pick each section's questions at random, without repeats, with their choices."""
+def _draw(exam: Exam) -> list[tuple[int, dict[str, Any]]]:
+    """Pick each section's questions at random, without repeats: (question id, snapshot).
+
+    The snapshots are built from plain rows (two queries for all the questions and their
+    choices), not model instances: a boot camp starts thousands of attempts at once.
+    """
     picked: list[int] = []
     for section in exam.sections.select_related("bank"):
         candidates = list(
@@ -115,26 +122,36 @@ def _draw(exam: Exam) -> list[Question]:
         picked.extend(_random.sample(candidates, section.count))
     if not picked:
         raise ConflictError("This test has no questions yet.", code="not_enough_questions")
-    by_id = {q.pk: q for q in Question.objects.filter(pk__in=picked).prefetch_related("choices")}
-    questions = [by_id[pk] for pk in picked]
+    rows = {
+        row["pk"]: row
+        for row in Question.objects.filter(pk__in=picked).values(
+            "pk", "kind", "title", "text", "general_feedback", "mark"
+        )
+    }
+    choices: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for question_id, pk, text, weight, feedback in (
+        Choice.objects.filter(question_id__in=picked)
+        .order_by("question_id", "position", "pk")
+        .values_list("question_id", "pk", "text", "weight", "feedback")
+    ):
+        choices[question_id].append(
+            {"id": pk, "text": text, "weight": str(weight), "feedback": feedback}
+        )
     if exam.shuffle_questions:
-        _random.shuffle(questions)
-    return questions
+        _random.shuffle(picked)
+    return [(pk, _snapshot(rows[pk], choices[pk])) for pk in picked]
 
 
-def _snapshot(question: Question) -> dict[str, Any]:
-    choices = [
-        {"id": c.pk, "text": c.text, "weight": str(c.weight), "feedback": c.feedback}
-        for c in question.choices.all()
-    ]
-    if question.kind != Question.Kind.TRUE_FALSE:  # True before False reads naturally
+def _snapshot(question: Mapping[str, Any], choices: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the attempt keeps of a question: it is graded and reviewed against this copy."""
+    if question["kind"] != Question.Kind.TRUE_FALSE:  # True before False reads naturally
         _random.shuffle(choices)
     return {
-        "kind": question.kind,
-        "title": question.title,
-        "text": question.text,
-        "general_feedback": question.general_feedback,
-        "mark": str(question.mark),
+        "kind": question["kind"],
+        "title": question["title"],
+        "text": question["text"],
+        "general_feedback": question["general_feedback"],
+        "mark": str(question["mark"]),
         "choices": choices,
     }
 
@@ -166,8 +183,8 @@ def attempt_start(*, exam: Exam, rep: User, now: datetime | None = None) -> Star
         current = Attempt.objects.get(exam=exam, rep=rep, status=Attempt.Status.IN_PROGRESS)
         return StartedAttempt(current, created=False)
     AttemptQuestion.objects.bulk_create(
-        AttemptQuestion(attempt=attempt, question=q, position=i, snapshot=_snapshot(q))
-        for i, q in enumerate(questions, start=1)
+        AttemptQuestion(attempt=attempt, question_id=pk, position=i, snapshot=snapshot)
+        for i, (pk, snapshot) in enumerate(questions, start=1)
     )
     return StartedAttempt(attempt, created=True)
 
@@ -266,10 +283,14 @@ def attempt_answer(
 def _close(attempt: Attempt, now: datetime) -> Attempt:
     """Grade a locked, open attempt: finished if in time, expired (as of the deadline) if not."""
     overdue = is_overdue(attempt, now)
-    items = list(attempt.items.all())
+    items = list(attempt.items.only("pk", "snapshot", "selected"))
+    by_score: dict[Decimal, list[int]] = defaultdict(list)
     for item in items:
         item.score = grade_item(item.snapshot, item.selected)
-    AttemptQuestion.objects.bulk_update(items, ["score"])
+        by_score[item.score].append(item.pk)
+    # One UPDATE per distinct score (usually two: full marks and none), not a 20-way CASE.
+    for score, pks in by_score.items():
+        AttemptQuestion.objects.filter(pk__in=pks).update(score=score)
     attempt.score = grade_total((item.score or Decimal(0), _mark(item)) for item in items)
     attempt.passed = attempt.score >= attempt.exam.pass_mark
     attempt.status = Attempt.Status.EXPIRED if overdue else Attempt.Status.FINISHED

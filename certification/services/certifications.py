@@ -67,7 +67,9 @@ def _renewable(
     return existing.expires_at is not None and existing.expires_at <= now + window
 
 
-@transaction.atomic
+# No savepoint of its own: it runs inside its caller's transaction (finishing an attempt,
+# releasing a session, signing off), and an error here fails that whole transaction anyway.
+@transaction.atomic(savepoint=False)
 def certification_issue(
     *,
     rep: User,
@@ -91,7 +93,7 @@ def certification_issue(
     # Two pieces of evidence for the same rep, subject and level committing at once would
     # both find nothing active and the second would break the one-active rule: the rep's row
     # is the lock they queue on.
-    User.objects.select_for_update().filter(pk=rep.pk).first()
+    User.objects.select_for_update().filter(pk=rep.pk).values_list("pk").first()
     # Locked too: a revocation committing meanwhile must not be overwritten as "expired" (once
     # it commits, the row no longer reads as active here).
     existing = (

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import User
@@ -126,6 +126,7 @@ def notify(
 ) -> Notification:
     """Tell the person about the event once: a second call for the same event returns the
     first notification unchanged. Schedules the email unless they opted down for the kind."""
+    event_key = event_key[:120]
     existing = Notification.objects.filter(
         recipient=recipient, kind=kind, event_key=event_key
     ).first()
@@ -135,22 +136,22 @@ def notify(
         user=recipient, kind=kind, email=False
     ).exists()
     due, skipped = _email_plan(user=recipient, opted_down=opted_down, now=now)
-    # get_or_create: a concurrent call that inserted first wins (IntegrityError -> its row).
-    notification, _ = Notification.objects.get_or_create(
-        recipient=recipient,
-        kind=kind,
-        event_key=event_key[:120],
-        defaults={
-            "title": title[:200],
-            "body": body,
-            "link": link,
-            "sender": sender,
-            "created_at": now,
-            "email_due_at": due,
-            "email_skipped": skipped,
-        },
-    )
-    return notification
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                recipient=recipient,
+                kind=kind,
+                event_key=event_key,
+                title=title[:200],
+                body=body,
+                link=link,
+                sender=sender,
+                created_at=now,
+                email_due_at=due,
+                email_skipped=skipped,
+            )
+    except IntegrityError:  # a concurrent call for the same event inserted first: its row
+        return Notification.objects.get(recipient=recipient, kind=kind, event_key=event_key)
 
 
 def notify_many(*, drafts: Sequence[NotificationDraft], now: datetime) -> int:
