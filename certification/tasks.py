@@ -22,7 +22,7 @@ from certification.services.notifications import (
 from certification.services.readiness import weekly_reports_send
 from certification.services.snapshots import readiness_snapshot_take
 from certification.services.support import support_allocate, support_allocate_starting
-from certification.services.tiers import all_rep_ids, tiers_recompute
+from certification.services.tiers import tiers_recompute, tiers_recompute_all
 from config.celery import app, outbox_sweep
 from config.errors import ApplicationError
 
@@ -45,10 +45,18 @@ def recompute_tiers(rep_ids: list[int], cause: str) -> int:
     return tiers_recompute(rep_ids=rep_ids, cause=cause)
 
 
+@app.task(name="certification.recompute_tiers_bulk", acks_late=True)
+def recompute_tiers_bulk(rep_ids: list[int], cause: str) -> int:
+    """``recompute_tiers`` on the bulk queue: one share of ``recompute_all_tiers``."""
+    return tiers_recompute(rep_ids=rep_ids, cause=cause)
+
+
 @app.task(name="certification.recompute_all_tiers", acks_late=True)
 def recompute_all_tiers(cause: str = "nightly recompute") -> int:
-    """Recompute every active rep (nightly, and after the tier rule changes)."""
-    return tiers_recompute(rep_ids=all_rep_ids(), cause=cause)
+    """Recompute every active rep (nightly, and after the tier rule changes): sends one
+    ``recompute_tiers_bulk`` per batch of reps, which the bulk queue's worker processes
+    share. Returns how many were sent."""
+    return tiers_recompute_all(cause=cause)
 
 
 @app.task(name="certification.allocate_support", acks_late=True)

@@ -36,7 +36,11 @@ from config.celery import enqueue_task_on_commit
 from config.errors import ApplicationError, NotFoundError
 
 RECOMPUTE_BATCH = settings.TIERS_RECOMPUTE_BATCH  # reps per transaction, and per task sent
-RECOMPUTE_TASK = "certification.recompute_tiers"
+RECOMPUTE_TASK = "certification.recompute_tiers"  # interactive: some reps' facts changed
+# The recompute of every rep is sent as tasks of this many reps on the bulk queue, so every
+# worker process consuming it takes a share.
+RECOMPUTE_ALL_BATCH = settings.TIERS_RECOMPUTE_ALL_BATCH
+RECOMPUTE_BULK_TASK = "certification.recompute_tiers_bulk"
 
 # The rule ---------------------------------------------------------------------------------------
 
@@ -334,13 +338,26 @@ def _active_overrides(rep_ids: Sequence[int], today: date) -> dict[int, TierOver
     return found
 
 
-def tiers_recompute_later(*, rep_ids: Iterable[int], cause: str) -> None:
-    """Recompute these reps by Celery once the current transaction commits."""
+def tiers_recompute_later(*, rep_ids: Iterable[int], cause: str, bulk: bool = False) -> int:
+    """Recompute these reps by Celery once the current transaction commits: tasks of
+    ``RECOMPUTE_BATCH`` reps on the interactive queue, or with ``bulk`` of
+    ``RECOMPUTE_ALL_BATCH`` on the bulk queue. Returns how many tasks."""
+    task, size = (
+        (RECOMPUTE_BULK_TASK, RECOMPUTE_ALL_BATCH) if bulk else (RECOMPUTE_TASK, RECOMPUTE_BATCH)
+    )
     ids = sorted(set(rep_ids))
-    for start in range(0, len(ids), RECOMPUTE_BATCH):
-        enqueue_task_on_commit(
-            RECOMPUTE_TASK, rep_ids=ids[start : start + RECOMPUTE_BATCH], cause=cause
-        )
+    for start in range(0, len(ids), size):
+        enqueue_task_on_commit(task, rep_ids=ids[start : start + size], cause=cause)
+    return -(-len(ids) // size)
+
+
+@transaction.atomic
+def tiers_recompute_all(*, cause: str) -> int:
+    """Recompute every active rep, shared out: one bulk task per ``RECOMPUTE_ALL_BATCH`` reps
+    (each ``tiers_recompute``), all sent as this commits, so the worker processes on the bulk
+    queue run them side by side. Each is safe to run twice; a second fan-out (this task
+    delivered again) recomputes once more and changes nothing. Returns how many tasks."""
+    return tiers_recompute_later(rep_ids=all_rep_ids(), cause=cause, bulk=True)
 
 
 def tiers_recompute_all_later(*, cause: str) -> None:

@@ -182,6 +182,9 @@ BASE_CURRENCY = env_str("BASE_CURRENCY", "USD").upper()
 # Tier recompute: reps recomputed per transaction, and per task a change of their facts sends.
 # (The worker-kill test's workers use a small one: three batches without thousands of reps.)
 TIERS_RECOMPUTE_BATCH = env_int("TIERS_RECOMPUTE_BATCH", default=500, minimum=1)
+# Reps per task when every rep is recomputed (nightly): the tasks are shared by the worker
+# processes on the bulk queue.
+TIERS_RECOMPUTE_ALL_BATCH = env_int("TIERS_RECOMPUTE_ALL_BATCH", default=2000, minimum=1)
 # Deal imports (CSV upload, import_deals, POST /api/v1/deals/bulk/): refused above these sizes.
 DEALS_IMPORT_MAX_BYTES = env_int("DEALS_IMPORT_MAX_BYTES", default=20 * 1024 * 1024, minimum=1)
 DEALS_IMPORT_MAX_ROWS = env_int("DEALS_IMPORT_MAX_ROWS", default=200_000, minimum=1)
@@ -251,6 +254,7 @@ CELERY_INTERACTIVE_TASKS = (
 )
 CELERY_BULK_TASKS = (
     "certification.recompute_all_tiers",
+    "certification.recompute_tiers_bulk",
     "certification.allocate_support_starting_today",
     "certification.run_export",
     "certification.purge_expired_exports",

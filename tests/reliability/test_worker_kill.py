@@ -1,21 +1,22 @@
 """Worker faults: a late-acknowledged task whose worker is killed (``kill -9``) in the middle
 is delivered again and ends in the state one clean run leaves.
 
-The task is the real nightly recompute over 50 reps, in three batches (the workers recompute
-20 reps per transaction: tests/reliability/worker_settings.py), each committed on its own. To
-kill it mid-task without a test hook, the test holds the row lock of one rep of the second
-batch: the first batch commits, the second waits on the lock, and PostgreSQL
-shows the worker waiting; then the worker is killed, the lock let go, and the message must
-come back. Two ways to die: the whole worker (solo pool; the message is redelivered by Redis
-once its visibility timeout, 2 s in tests/reliability/worker_settings.py, has passed, to a
-new worker), or only the pool process running the task (prefork; the worker puts the message
-back at once: ``task_reject_on_worker_lost``).
+The task is the real nightly recompute over 50 reps: it sends them as three bulk tasks of 20
+reps (tests/reliability/worker_settings.py), each one transaction. To kill one mid-task
+without a test hook, the test holds the row lock of one rep of the second share: the first
+commits, the second waits on the lock, and PostgreSQL shows the worker waiting; then the
+worker is killed, the lock let go, and the second share's message must come back. Two ways to
+die: the whole worker (solo pool; the message is redelivered by Redis once its visibility
+timeout, 2 s in tests/reliability/worker_settings.py, has passed, to a new worker), or only
+the pool process running the task (prefork; the worker puts the message back at once:
+``task_reject_on_worker_lost``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,8 @@ from tests.reliability.conftest import RedisServer, wait_until
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 BATCH = worker_settings.TIERS_RECOMPUTE_BATCH  # the workers'
+assert worker_settings.TIERS_RECOMPUTE_ALL_BATCH == BATCH  # one transaction per share
+SHARE = "certification.recompute_tiers_bulk"
 REPS = 2 * BATCH + 10  # three batches
 CAUSE = "nightly recompute"
 STALE = [Tier.GOLD, Tier.SILVER, Tier.NONE, Tier.BRONZE]  # what the reps' rows say before
@@ -208,6 +211,12 @@ def clean_run(rep_ids: list[int]) -> dict[str, Any]:
     return end_state()
 
 
+def everything_received_succeeded(output: str) -> bool:
+    """Every task the worker's log says it received, it also says succeeded."""
+    received = set(re.findall(r"\[(outbox-\d+)\] received", output))
+    return bool(received) and all(f"[{task_id}] succeeded" in output for task_id in received)
+
+
 def waiting_on_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -253,20 +262,29 @@ def test_a_recompute_killed_mid_task_is_redelivered_and_ends_as_one_clean_run(
         assert RepTier.objects.filter(computed_at__isnull=True).count() == REPS - BATCH
     # (the lock is let go here)
 
-    # then the message comes back (to a new worker, or to the killed process's worker), and
-    # the task runs to the end
+    # then the nightly task has sent three shares, and what was killed comes back (to a new
+    # worker, or to the killed process's worker) and runs to the end. The workers run the
+    # test settings, where a task sent from a task runs at once (CELERY_TASK_ALWAYS_EAGER):
+    # the shares run inside the nightly task, so the message that comes back is the nightly
+    # task's, which shares out again.
+    shares = list(OutboxMessage.objects.filter(task_name=SHARE).order_by("pk"))[:3]
+    assert [len(share.kwargs["rep_ids"]) for share in shares] == [BATCH, BATCH, REPS - 2 * BATCH]
+    assert blocked_rep in shares[1].kwargs["rep_ids"]
     rerun = workers(celery_on, "second", pool="solo") if killed == "worker" else first
     redis = celery_on.client()
     wait_until(
         lambda: (
-            f"[{message.task_id}] succeeded" in rerun.output()
+            RepTier.objects.filter(computed_at__isnull=True).count() == 0
             and (redis.llen("interactive"), redis.llen("bulk"), redis.hlen("unacked"))
             == (0, 0, 0)  # acknowledged
+            and everything_received_succeeded(rerun.output())
         ),
         timeout=60,
-        what=f"the redelivered {message.task_id} to succeed",
+        what="the redelivered work to succeed",
         every=0.1,
     )
+    assert f"[{shares[0].task_id}] succeeded" in first.output()
+    assert f"[{message.task_id}] succeeded" in rerun.output()
     if killed == "pool process":
         assert "WorkerLostError" in first.output()
 

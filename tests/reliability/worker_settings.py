@@ -11,6 +11,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
-# Recompute tiers 20 reps at a time, so the test kills a recompute between two batches
-# without thousands of reps.
+# Recompute tiers 20 reps at a time (per transaction, and per bulk task of the nightly
+# recompute), so the test kills a recompute between two batches without thousands of reps.
 TIERS_RECOMPUTE_BATCH = 20
+TIERS_RECOMPUTE_ALL_BATCH = 20

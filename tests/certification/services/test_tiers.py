@@ -10,8 +10,17 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from accounts.models import AuditEvent
-from certification.models import Certification, Deal, RepTier, Subject, TierChange, TierOverride
+from accounts.models import AuditEvent, User
+from certification.models import (
+    Certification,
+    Deal,
+    OutboxMessage,
+    RepTier,
+    Subject,
+    TierChange,
+    TierOverride,
+)
+from certification.services import tiers
 from certification.services.certifications import certification_revoke
 from certification.services.tiers import (
     NamedSubject,
@@ -25,6 +34,8 @@ from certification.services.tiers import (
     tiers_recompute,
     window_start,
 )
+from certification.tasks import recompute_all_tiers, recompute_tiers_bulk
+from config.celery import app
 from config.errors import ApplicationError
 from tests.factories.certification import SubjectFactory, held_certification
 
@@ -329,6 +340,44 @@ def test_the_rule_is_edited_audited_and_checked(org, catalog, django_capture_on_
             gold_level3_subject=None,
         )
     assert tier_rule().gold_window_days == 90
+
+
+def test_recomputing_everyone_is_shared_out_in_bulk_tasks_that_cover_each_active_rep_once(
+    org, catalog, monkeypatch, user_factory, django_capture_on_commit_callbacks
+):
+    cloud, analytics, _executive = catalog
+    monkeypatch.setattr(tiers, "RECOMPUTE_ALL_BATCH", 3)
+    reps = user_factory.create_batch(6, rep=True, team=org.alpha)
+    left = user_factory(rep=True, team=org.alpha, is_active=False)
+    for subject in (cloud, analytics):
+        _certify(reps[0], subject, 1)
+    active = sorted(User.objects.filter(is_rep=True, is_active=True).values_list("pk", flat=True))
+    assert len(active) >= 7  # the org's reps and these six: three tasks at least
+
+    # when the nightly task runs (eagerly here: the tasks it sends run as it commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = recompute_all_tiers("nightly recompute")
+
+    # then it sent one bulk task per 3 reps, which together name every active rep once
+    messages = OutboxMessage.objects.filter(task_name="certification.recompute_tiers_bulk")
+    shares = [message.kwargs["rep_ids"] for message in messages.order_by("pk")]
+    assert sent == len(shares) == -(-len(active) // 3)
+    assert [len(share) for share in shares[:-1]] == [3] * (len(shares) - 1)
+    assert sorted(pk for share in shares for pk in share) == active
+    assert left.pk not in active
+    assert {message.kwargs["cause"] for message in messages} == {"nightly recompute"}
+    assert all(message.sent_at is not None for message in messages)
+    # on the bulk queue, where every worker process consuming it takes a share
+    assert app.conf.task_routes["certification.recompute_tiers_bulk"] == {"queue": "bulk"}
+    # and the shares ran: every active rep computed, the certified one bronze
+    computed = RepTier.objects.filter(computed_at__isnull=False).values_list("rep_id", flat=True)
+    assert sorted(computed) == active
+    assert _tier(reps[0]).tier == "bronze"
+    changes = TierChange.objects.count()
+    assert changes == 1
+    # a share delivered twice (late acknowledgement) changes nothing the second time
+    assert recompute_tiers_bulk(rep_ids=shares[0], cause="nightly recompute") == 0
+    assert TierChange.objects.count() == changes
 
 
 def test_recompute_reads_in_a_fixed_number_of_queries(
