@@ -9,8 +9,10 @@ offerings, a test per subject, a guide and a scenario per subject) and the readi
 requirements of the 10 offerings, then streams the large tables in with COPY, 1,000 reps at a
 time: the reps (segment, sales role, team), their certifications at levels 1-3 with the
 evidence each level needs (a passed attempt, a released session, a signed observation and its
-sign-off), and their tier rows. Every rep's rows come from a generator seeded by the rep's
-number, so the load is linear in ``--reps`` and holds one chunk in memory.
+sign-off), their CRM deals, and their tier rows (and overrides). Every rep's rows come from a
+generator seeded by the rep's number, so the load is linear in ``--reps`` and holds a few
+chunks in memory; a child process generates while this one writes, and indexes and foreign
+keys are built and checked after the load.
 
 Then it times each figure (one unmeasured warm-up, then ``--runs`` runs or as many as fit in
 30 s, at least 3; the median) next to a hand-written SQL floor computing the same figure, and
@@ -31,11 +33,16 @@ checks that the two agree: it stops with an error when they do not.
   Floors, each in its own child: a COPY of the same matrix to /dev/null, and the same rows
   from a server-side cursor written by XlsxWriter in constant memory (its first 100 rows
   are compared with the export's, cell by cell). Targets: under 60 s and 300 MB.
+- nightly jobs (``--org-timings``, the default): ``readiness_snapshot_take`` once (target
+  60 s), then ``recompute_all_tiers`` sent through the outbox to a real Celery worker with
+  ``--workers`` (2) pool processes on both queues, timed until every active rep's tier row is
+  rewritten and the queues are empty (target 10 min).
 
 Each figure also records how much CPU something else on the machine used meanwhile (column
 ``other``, % of one core; a warning above 25%). When a target is missed the EXPLAIN ANALYZE
 of the slowest query is summarised; the plans are in full in the results. Prints one table
-and writes ``bench/results/readiness-<timestamp>.json``. Exits 0 whatever the figures (a
+and writes ``bench/results/readiness-<timestamp>.json`` (with ``summary_rows``: one dict per
+figure, the shape every bench's results share). Exits 0 whatever the figures (a
 missed target shows as FAIL), non-zero when the run broke or the figures disagree.
 """
 
@@ -47,6 +54,7 @@ import json
 import os
 import random
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -56,6 +64,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +83,8 @@ TARGET_PAGE_MS = 300.0
 TARGET_HEADLINE_MS = 1000.0
 TARGET_EXPORT_S = 60.0
 TARGET_EXPORT_MB = 300.0
+TARGET_SNAPSHOT_S = 60.0
+TARGET_RECOMPUTE_S = 600.0
 
 # The organisation ---------------------------------------------------------------------------
 
@@ -114,10 +125,18 @@ LAST = (  # noqa: SIM905
 VALIDITY = {"offering": 730, "skill": 1095, "company": None}
 # P(level 1) per subject is this times the rep's diligence; then P(level 2 | level 1) and
 # P(level 3 | level 2), also times the diligence.
-P_LEVEL1 = {"offering": 0.97, "company": 0.9, "skill": 0.7}
+P_LEVEL1 = {"offering": 1.35, "company": 0.9, "skill": 0.7}  # capped at 0.99
 P_LEVEL2 = {"offering": 0.45, "company": 0.06, "skill": 0.2}
 P_LEVEL3 = {"offering": 0.3, "company": 0.0, "skill": 0.2}
 HISTORY_DAYS = 900
+# P(a lapsed level 1 was renewed since): reps renew the offerings they sell.
+RENEWED = {"offering": 0.85, "company": 0.6, "skill": 0.6}
+# CRM deals: stages and how far back they closed; the gold revenue threshold and window of
+# the tier rule build_fixed sets.
+DEAL_STAGES = (("won", 0.35), ("lost", 0.35), ("open", 0.3))
+DEAL_HISTORY_DAYS = 450
+GOLD_THRESHOLD = 150_000
+GOLD_WINDOW_DAYS = 365
 
 
 def log(message: str) -> None:
@@ -139,6 +158,18 @@ class Org:
     password: str
     base: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+
+
+def set_tier_rule(first_offering: Any) -> None:
+    """The tier rule the generated tier rows follow (``Loader._tier``)."""
+    from certification.services.tiers import tier_rule  # noqa: PLC0415
+
+    rule = tier_rule()
+    rule.silver_level2_subjects.set([first_offering])
+    rule.gold_level3_subject = first_offering
+    rule.gold_revenue_threshold = Decimal(GOLD_THRESHOLD)
+    rule.gold_window_days = GOLD_WINDOW_DAYS
+    rule.save()
 
 
 def build_fixed(now: datetime) -> Org:
@@ -258,6 +289,7 @@ def build_fixed(now: datetime) -> Org:
         requirements.append(
             (offerings[8], None, "Enterprise", "Account executive", [(offerings[8], 3)])
         )
+        set_tier_rule(offerings[0])
         for offering, team, segment, role, items in requirements:
             requirement = ReadinessRequirement.objects.create(
                 offering=offering, team=team, segment=segment, sales_role=role, created_by=lead
@@ -319,11 +351,23 @@ TABLES = {
         "certification_certification",
         (
             "id, level, status, issued_at, expires_at, subject_version, attempt_id, session_id, "
-            "signoff_id, rep_id, subject_id, revoked_at, revoked_reason"
+            "signoff_id, rep_id, subject_id, revoked_at, revoked_reason, public_id"
         ),
+    ),
+    "deal": (
+        "certification_deal",
+        (
+            "id, opportunity_id, rep_id, amount, currency, amount_base, close_date, stage, "
+            "imported_at, updated_at"
+        ),
+    ),
+    "override": (
+        "certification_tieroverride",
+        "id, tier, reason, ends_on, created_at, ended_at, created_by_id, rep_id",
     ),
     "tier": ("certification_reptier", "rep_id, tier, computed, reasons, missing, computed_at"),
 }
+ORDER = tuple(TABLES)  # parents before children
 NULL = r"\N"
 TIER_LABELS = {"none": "No tier yet", "bronze": "Bronze", "silver": "Silver", "gold": "Gold"}
 
@@ -341,7 +385,7 @@ def _ts(moment: datetime) -> str:
     return moment.isoformat()
 
 
-@dataclass(frozen=True)
+@dataclass
 class RepDraw:
     """One rep being generated: their id, who observes them, their generator, the rows."""
 
@@ -349,11 +393,12 @@ class RepDraw:
     observer: int
     rng: random.Random
     out: dict[str, list[str]]
+    held: set[tuple[int, int]] = field(default_factory=set)  # (subject, level) held now
 
 
 class Loader:
-    """Generates each rep's rows from a generator seeded by the rep's number and writes them
-    with COPY, ``CHUNK`` reps per transaction; ids are assigned here, from ``org.base``."""
+    """Generates each rep's rows from a generator seeded by the rep's number, ``CHUNK`` reps
+    at a time; ids are assigned here, from ``org.base``."""
 
     def __init__(self, org: Org) -> None:
         self.org = org
@@ -361,31 +406,95 @@ class Loader:
         self.counts = dict.fromkeys(TABLES, 0)
 
     def rep_rows(self, i: int, out: dict[str, list[str]]) -> None:
-        """Rep number ``i``: their user row, certifications with evidence, and tier row."""
+        """Rep number ``i``: their user row, certifications with evidence, deals, and tier row
+        (with the override that set it, for 1% of reps)."""
         rng = random.Random(SEED * 1_000_003 + i)
         rep = self._user(i, rng, out)
         diligence = rng.betavariate(5, 2)
         dormant = rng.random() < 0.04  # nothing at all in the last 120 days
-        held = {1: 0, 2: 0, 3: 0}  # active level 1 and 2 on offerings, level 3 on anything
         for subject_id, kind in self.org.subjects:
-            for level, active in self._subject(rep, subject_id, kind, diligence, dormant):
-                if active and (kind == "offering" or level == 3):
-                    held[level] += 1
+            self._subject(rep, subject_id, kind, diligence, dormant)
+        won, revenue = self._deals(rep, i, diligence)
         if rng.random() < 0.05:  # never computed: no tier row (counts as no tier)
             return
-        computed, missing = "none", '["Level 1 on every offering"]'
-        if held[1] >= len(OFFERINGS) - 4:
-            computed, missing = "bronze", '["Level 2 on an offering", "A first won deal"]'
-            if held[2] >= 3:
-                computed, missing = "silver", '["Level 3", "Revenue over the threshold"]'
-                if held[3] >= 2 and diligence > 0.8:
-                    computed, missing = "gold", "[]"
+        computed, missing = self._tier(rep.held, won, revenue)
         tier = computed
         if rng.random() < 0.01:  # an override in force
             tier = "silver" if computed in ("none", "bronze") else "gold"
+            out["override"].append(
+                "\t".join(
+                    (
+                        str(self._id("override")),
+                        tier,
+                        "Bench: strategic account",
+                        (self.org.now + timedelta(days=rng.randint(1, 120))).date().isoformat(),
+                        _ts(self.org.now - timedelta(days=rng.randint(1, 60))),
+                        NULL,
+                        str(self.org.lead_id),
+                        str(rep.id),
+                    )
+                )
+            )
         self.counts["tier"] += 1
         computed_at = _ts(self.org.now - timedelta(hours=3))
-        out["tier"].append("\t".join((str(rep.id), tier, computed, "[]", missing, computed_at)))
+        out["tier"].append(
+            "\t".join((str(rep.id), tier, computed, "[]", json.dumps(missing), computed_at))
+        )
+
+    def _deals(self, rep: RepDraw, i: int, diligence: float) -> tuple[int, int]:
+        """The rep's CRM deals over the last 15 months (about 5.5 on average, a third won, a
+        fifth in EUR): their number won to date and the revenue won in the rule's window, in
+        whole base-currency units. A generator of its own, so the certifications do not
+        depend on it."""
+        rng = random.Random(f"deals-{SEED}-{i}")
+        today = self.org.now.date()
+        window_from = today - timedelta(days=GOLD_WINDOW_DAYS - 1)
+        imported = _ts(self.org.now - timedelta(days=1))
+        won = revenue = 0
+        for n in range(rng.randint(0, int(4 + 10 * diligence))):
+            stage = _weighted(rng, DEAL_STAGES)
+            if stage == "open":
+                close = today + timedelta(days=rng.randint(0, 90))
+            else:
+                close = today - timedelta(days=rng.randint(0, DEAL_HISTORY_DAYS))
+            amount = int(rng.lognormvariate(10.2 + diligence, 0.8)) // 100 * 100 + 100
+            currency, base = ("EUR", amount * 108 // 100) if rng.random() < 0.2 else ("USD", amount)
+            if stage == "won" and close <= today:
+                won += 1
+                if close >= window_from:
+                    revenue += base
+            rep.out["deal"].append(
+                "\t".join(
+                    (
+                        str(self._id("deal")),
+                        f"CRM-{i:06d}-{n:02d}",
+                        str(rep.id),
+                        f"{amount}.00",
+                        currency,
+                        f"{base}.00",
+                        close.isoformat(),
+                        stage,
+                        imported,
+                        imported,
+                    )
+                )
+            )
+        return won, revenue
+
+    def _tier(self, held: set[tuple[int, int]], won: int, revenue: int) -> tuple[str, list[str]]:
+        """The tier the rule in force gives (``build_fixed`` sets it): bronze is level 1 on
+        every offering; silver adds a won deal and level 2 on the first offering; gold adds
+        the revenue threshold in the window and level 3 on the first offering. What the nightly
+        recompute would have stored last night, so tonight's changes only what changed."""
+        org = self.org
+        offerings = [pk for pk, kind in org.subjects if kind == "offering"]
+        if any((pk, 1) not in held for pk in offerings):
+            return "none", ["level 1 on every active offering"]
+        if not won or (offerings[0], 2) not in held:
+            return "bronze", ["a first closed-won deal and level 2 on the first offering"]
+        if revenue < GOLD_THRESHOLD or (offerings[0], 3) not in held:
+            return "silver", ["the revenue threshold and level 3 on the first offering"]
+        return "gold", []
 
     def _user(self, i: int, rng: random.Random, out: dict[str, list[str]]) -> RepDraw:
         org = self.org
@@ -425,26 +534,24 @@ class Loader:
 
     def _subject(
         self, rep: RepDraw, subject_id: int, kind: str, diligence: float, dormant: bool
-    ) -> Iterator[tuple[int, bool]]:
-        """The rep's certifications on one subject, level by level: (level, still active)."""
+    ) -> None:
+        """The rep's certifications on one subject, level by level."""
         rng = rep.rng
-        if rng.random() >= P_LEVEL1[kind] * diligence:
+        if rng.random() >= min(0.99, P_LEVEL1[kind] * diligence):
             return
         latest = 120.0 if dormant else 0.0
         ago = rng.uniform(latest, HISTORY_DAYS)
         status = self._certify(rep, subject_id=subject_id, kind=kind, level=1, ago=ago)
-        if status == "expired" and not dormant and rng.random() < 0.6:  # renewed since
+        if status == "expired" and not dormant and rng.random() < RENEWED[kind]:
             ago = rng.uniform(0, ago - (VALIDITY[kind] or 0))
             status = self._certify(
                 rep, subject_id=subject_id, kind=kind, level=1, ago=ago, number=2
             )
-        yield 1, status == "active"
         for level, chance in ((2, P_LEVEL2[kind] * 1.3), (3, P_LEVEL3[kind])):
             if rng.random() >= chance * diligence:
                 return
             ago = rng.uniform(latest, ago)  # after the level below
-            status = self._certify(rep, subject_id=subject_id, kind=kind, level=level, ago=ago)
-            yield level, status == "active"
+            self._certify(rep, subject_id=subject_id, kind=kind, level=level, ago=ago)
 
     def _certify(
         self,
@@ -551,10 +658,11 @@ class Loader:
                     )
                 )
             )
+        certification = self._id("certification")
         out["certification"].append(
             "\t".join(
                 (
-                    str(self._id("certification")),
+                    str(certification),
                     str(level),
                     status,
                     _ts(issued),
@@ -567,9 +675,12 @@ class Loader:
                     str(subject_id),
                     _ts(revoked) if revoked else NULL,
                     "Bench: revoked" if revoked else "",
+                    f"00000000-0000-4000-8000-{certification:012x}",  # unique, as the id is
                 )
             )
         )
+        if status == "active" and (expires is None or expires > now):
+            rep.held.add((subject_id, level))
         return status
 
     def _id(self, table: str) -> int:
@@ -578,34 +689,37 @@ class Loader:
         self.counts[table] += 1
         return value
 
-    def load(self, conn: Any, reps: int) -> None:
-        order = ("user", "attempt", "session", "observation", "signoff", "certification", "tier")
+    def chunks(self, reps: int) -> Iterator[dict[str, bytes]]:
+        """The rows of ``CHUNK`` reps at a time, per table, as COPY text."""
         for start in range(0, reps, CHUNK):
-            out: dict[str, list[str]] = {table: [] for table in order}
+            out: dict[str, list[str]] = {table: [] for table in ORDER}
             for i in range(start, min(reps, start + CHUNK)):
                 self.rep_rows(i, out)
-            with conn.cursor() as cur:
-                for table in order:
-                    if not out[table]:
-                        continue
-                    name, columns = TABLES[table]
-                    with cur.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
-                        copy.write(("\n".join(out[table]) + "\n").encode())
-            conn.commit()  # the deferred foreign keys of this chunk are checked here
+            yield {table: ("\n".join(rows) + "\n").encode() for table, rows in out.items() if rows}
 
 
-def load_organisation(org: Org, reps: int, database: str) -> dict[str, int]:
+def _produce(org: Org, reps: int, queue: Any) -> None:
+    """The generating process: every chunk onto the queue, then the row counts."""
+    loader = Loader(org)
+    for chunk in loader.chunks(reps):
+        queue.put(chunk)
+    queue.put(loader.counts)
+
+
+def load_organisation(org: Org, reps: int, database: str) -> dict[str, Any]:
+    """Generate and COPY the reps' rows, then build the indexes, check the foreign keys and
+    ``VACUUM (ANALYZE)``. Returns the rows per table and the seconds of each step."""
     import psycopg  # noqa: PLC0415
 
+    timings: dict[str, float] = {}
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname=database) as conn:
         for table, (name, _) in TABLES.items():
             key = "rep_id" if table == "tier" else "id"
             query = f"SELECT coalesce(max({key}), 0) + 1 FROM {name}"  # noqa: S608 - constants
             value = conn.execute(query).fetchone()
             org.base[table] = value[0] if value else 1
-        conn.commit()
-        loader = Loader(org)
-        loader.load(conn, reps)
+        indexes, foreign_keys = _defer_indexes(conn)
+        counts = _copy_rows(conn, org, reps, timings)
         for table, (name, _) in TABLES.items():
             if table != "tier":
                 conn.execute(
@@ -614,17 +728,96 @@ def load_organisation(org: Org, reps: int, database: str) -> dict[str, int]:
                 )
         conn.commit()
         conn.autocommit = True
+        started = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in indexes:
+            conn.execute(definition)
+        timings["indexes"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for table_name, constraint, definition in foreign_keys:
+            conn.execute(f"ALTER TABLE {table_name} ADD CONSTRAINT {constraint} {definition}")
+        timings["foreign_keys"] = time.perf_counter() - started
         # What autovacuum would have done by the time anyone reads the report (and statistics
         # for the small tables, which autovacuum's thresholds may never reach).
+        started = time.perf_counter()
         conn.execute("VACUUM (ANALYZE)")
-    org.counts = loader.counts
-    return loader.counts
+        timings["vacuum_analyze"] = time.perf_counter() - started
+    org.counts = counts
+    return {"counts": counts, "seconds": {k: round(v, 1) for k, v in timings.items()}}
+
+
+def _defer_indexes(conn: Any) -> tuple[list[Any], list[Any]]:
+    """As pg_restore does, indexes are built and foreign keys checked once after the load
+    instead of row by row during it: drop every index of the loaded tables that does not back
+    a constraint (primary keys and unique constraints stay) and every foreign key of theirs,
+    and return their definitions. Unique indexes are checked as they are built again, foreign
+    keys as they are added back (one join each, over every row)."""
+    loaded = [name for name, _ in TABLES.values()]
+    indexes = conn.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = ANY(%s::regclass[]) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+        (loaded,),
+    ).fetchall()
+    foreign_keys = conn.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[])",
+        (loaded,),
+    ).fetchall()
+    for table_name, constraint, _ in foreign_keys:
+        conn.execute(f"ALTER TABLE {table_name} DROP CONSTRAINT {constraint}")
+    for index, _ in indexes:
+        conn.execute(f"DROP INDEX {index}")
+    conn.commit()
+    return indexes, foreign_keys
+
+
+def _copy_rows(conn: Any, org: Org, reps: int, timings: dict[str, float]) -> dict[str, int]:
+    """A child process generates the rows (Python, one core) while this one writes the
+    previous chunk with COPY (PostgreSQL, the other core), at most a few chunks apart, so
+    memory stays flat; one transaction per chunk. Returns the rows per table."""
+    import multiprocessing  # noqa: PLC0415
+    import queue as queues  # noqa: PLC0415
+
+    timings["waiting_for_rows"] = timings["copy"] = 0.0
+    context = multiprocessing.get_context("fork")  # the child only computes: no Django
+    pending = context.Queue(maxsize=3)
+    producer = context.Process(target=_produce, args=(org, reps, pending), daemon=True)
+    producer.start()
+    try:
+        while True:
+            started = time.perf_counter()
+            try:
+                item = pending.get(timeout=5)
+            except queues.Empty:
+                if not producer.is_alive():
+                    raise SystemExit("readiness bench: the row generator died") from None
+                continue
+            finally:
+                timings["waiting_for_rows"] += time.perf_counter() - started
+            if all(isinstance(v, int) for v in item.values()):
+                return item
+            started = time.perf_counter()
+            with conn.cursor() as cur:
+                for table in ORDER:
+                    if table in item:
+                        name, columns = TABLES[table]
+                        with cur.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                            copy.write(item[table])
+            conn.commit()
+            timings["copy"] += time.perf_counter() - started
+    finally:
+        producer.join(timeout=10)
+        if producer.is_alive():
+            producer.kill()
 
 
 # The hand-written SQL floors ----------------------------------------------------------------
 #
 # Each computes the same figure as the selector it stands next to, as directly as SQL allows.
 
+# Inactive reps by a hashed anti-join: ``id NOT IN (SELECT ...)`` over more rows than
+# work_mem holds becomes a plain subplan scanned once per rep (minutes at 100,000 reps).
 HEADLINE_REPS_SQL = """
 WITH reps AS (
     SELECT u.id, rt.tier FROM accounts_user u
@@ -641,8 +834,8 @@ SELECT count(*),
        count(*) FILTER (WHERE tier = 'gold'),
        count(*) FILTER (WHERE tier = 'silver'),
        count(*) FILTER (WHERE tier = 'bronze'),
-       count(*) FILTER (WHERE id NOT IN (SELECT rep_id FROM busy))
-FROM reps"""
+       count(*) FILTER (WHERE busy.rep_id IS NULL)
+FROM reps LEFT JOIN busy ON busy.rep_id = reps.id"""
 
 HEADLINE_EXPIRING_SQL = """
 SELECT count(*) FILTER (WHERE c.expires_at <= %(now)s + interval '30 days'),
@@ -1180,7 +1373,15 @@ class Bench:
         self.extra["headline_queries"] = len(queries)
         if ms >= TARGET_HEADLINE_MS:
             self.plans["headline, slowest query"] = explain(queries[0]["sql"])
-        # The same with PostgreSQL's JIT off for the session: what JIT costs here.
+        with self.raw.cursor() as cur:
+            params = {"now": self.now}
+            self.plans["headline floor: ready per offering"] = explain(
+                cur.mogrify(HEADLINE_READY_SQL, params)
+            )
+        # The same with PostgreSQL's JIT off for the session: what JIT costs here (the
+        # application's connections already run with it off: config/env.py).
+        if not self.args.jit_diagnostic:
+            return
         with connection.cursor() as cur:
             cur.execute("SET jit = off")
         try:
@@ -1200,11 +1401,6 @@ class Bench:
                 other_off,
             )
         )
-        with self.raw.cursor() as cur:
-            params = {"now": self.now}
-            self.plans["headline floor: ready per offering"] = explain(
-                cur.mogrify(HEADLINE_READY_SQL, params)
-            )
 
     def pages(self) -> None:
         from certification.selectors.readiness import (  # noqa: PLC0415
@@ -1406,6 +1602,185 @@ class Bench:
             )
             self.rows.append(Row(label, result.get("seconds"), "s", None, None, detail))
 
+    def snapshot(self) -> None:
+        """The nightly readiness snapshot (the task's body), once: a batch job, not warmed."""
+        from certification.models import ReadinessSnapshot  # noqa: PLC0415
+        from certification.services.snapshots import readiness_snapshot_take  # noqa: PLC0415
+
+        self.watch.start()
+        started = time.perf_counter()
+        written = readiness_snapshot_take(day=self.now.date(), now=self.now)
+        seconds = time.perf_counter() - started
+        other = self.watch.other()
+        rows = ReadinessSnapshot.objects.filter(taken_on=self.now.date()).count()
+        self.extra["snapshot"] = {"seconds": seconds, "rows_written": written, "rows": rows}
+        self.rows.append(
+            Row(
+                "nightly readiness snapshot (readiness_snapshot_take)",
+                seconds,
+                "s",
+                None,
+                TARGET_SNAPSHOT_S,
+                f"{rows} rows (the org and {len(self.org_team_ids())} teams, overall and per "
+                "offering); one run",
+                [seconds * 1000],
+                other,
+            )
+        )
+
+    def org_team_ids(self) -> list[int]:
+        from accounts.models import Team  # noqa: PLC0415
+
+        return list(Team.objects.values_list("pk", flat=True))
+
+    def recompute(self) -> None:
+        """``recompute_all_tiers`` sent through the outbox to real Celery worker processes
+        (``--workers`` of them, on both queues), timed from sending until every active rep's
+        tier row is written by this run and the queues are empty."""
+        import redis  # noqa: PLC0415
+        from django.conf import settings  # noqa: PLC0415
+        from django.db import connection  # noqa: PLC0415
+
+        from certification.models import OutboxMessage, TierChange  # noqa: PLC0415
+        from config.celery import enqueue_task_on_commit  # noqa: PLC0415
+
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        broker.flushdb()  # the bench's own db: nothing left from an earlier run
+        log_path = self.work / "worker.log"
+        worker = start_worker(self.args.database, self.args.workers, log_path)
+        try:
+            ready_by = time.monotonic() + 60
+            while b"ready." not in log_path.read_bytes():
+                if worker.poll() is not None or time.monotonic() > ready_by:
+                    raise SystemExit(
+                        "readiness bench: the Celery worker did not start:\n"
+                        + log_path.read_text(errors="replace")[-2000:]
+                    )
+                time.sleep(0.2)
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM accounts_user WHERE is_rep AND is_active")
+                (reps,) = cur.fetchone()
+            changes_before = TierChange.objects.count()
+            pids = {os.getpid(), *(c.process.pid for c in self.children.values())}
+            before = cpu.snapshot(driver=pids, server=worker.pid, database=self.args.database)
+            sent_at = datetime.now(UTC)
+            started = time.perf_counter()
+            enqueue_task_on_commit("certification.recompute_all_tiers", cause="bench nightly")
+            done = wait_for_recompute(broker, worker, sent_at, reps, started)
+            seconds = time.perf_counter() - started
+            after = cpu.snapshot(driver=pids, server=worker.pid, database=self.args.database)
+        finally:
+            stop_worker(worker)
+        used = cpu.shares(cpu.seconds_used(before, after), seconds)
+        output = log_path.read_text(errors="replace")
+        tasks = OutboxMessage.objects.filter(
+            task_name="certification.recompute_tiers_bulk", created_at__gte=sent_at
+        ).count()
+        succeeded = sum(
+            1
+            for line in output.splitlines()
+            if "recompute_tiers_bulk[" in line and " succeeded in " in line
+        )
+        failed = output.count("raised unexpected") + output.count("WorkerLostError")
+        changes = TierChange.objects.count() - changes_before
+        self.extra["recompute"] = {
+            "seconds": seconds,
+            "reps": reps,
+            "done": done,
+            "tasks": tasks,
+            "succeeded": succeeded,
+            "failed": failed,
+            "changes": changes,
+            "workers": self.args.workers,
+            "cpu_percent": used,
+            "worker_log_tail": output[-3000:],
+        }
+        if failed or done < reps:
+            raise SystemExit(
+                f"readiness bench: the recompute failed ({failed} errors, {done:,} of "
+                f"{reps:,} reps):\n{output[-2000:]}"
+            )
+        self.rows.append(
+            Row(
+                f"full tier recompute (recompute_all_tiers, {self.args.workers} worker processes)",
+                seconds,
+                "s",
+                None,
+                TARGET_RECOMPUTE_S,
+                f"{reps:,} reps, {succeeded} of {tasks} bulk tasks, {changes:,} tier changes; "
+                f"workers {used.get('gunicorn', 0):.0f}%, PostgreSQL "
+                f"{used.get('postgres', 0):.0f}% of a core",
+                [seconds * 1000],
+                used.get("other"),
+            )
+        )
+
+
+def wait_for_recompute(
+    broker: Any, worker: subprocess.Popen[bytes], sent_at: datetime, reps: int, started: float
+) -> int:
+    """Poll until every active rep's tier row was written after ``sent_at`` and no task is
+    queued or running; return how many were."""
+    from django.db import connection  # noqa: PLC0415
+
+    done = 0
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM certification_reptier rt "
+                "JOIN accounts_user u ON u.id = rt.rep_id "
+                "WHERE u.is_rep AND u.is_active AND rt.computed_at >= %s",
+                [sent_at],
+            )
+            (done,) = cur.fetchone()
+        queued = broker.llen("bulk") + broker.llen("interactive") + broker.hlen("unacked")
+        if done >= reps and not queued:
+            return done
+        if worker.poll() is not None:
+            raise SystemExit("readiness bench: the Celery worker died")
+        if time.perf_counter() - started > TARGET_RECOMPUTE_S * 3:
+            log(f"recompute: gave up after {TARGET_RECOMPUTE_S * 3:.0f} s ({done:,} done)")
+            return done
+        time.sleep(0.5)
+
+
+def start_worker(database: str, processes: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """A Celery worker on both queues with ``processes`` pool processes, on the bench's
+    settings, database and Redis db, in a session of its own (its CPU is counted apart)."""
+    from django.conf import settings  # noqa: PLC0415
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "BENCH_DATABASE": database,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        str(Path(sys.executable).parent / "celery"),
+        *("-A", "config.celery", "worker", "-Q", "bulk,interactive"),
+        *("--concurrency", str(processes), "--pool", "prefork"),
+        *("--loglevel", "INFO", "--without-heartbeat", "--without-gossip"),
+        *("--without-mingle", "--hostname", "bench-readiness@%h"),
+    ]
+    with log_path.open("wb") as out:
+        return subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Stop the worker and its pool processes (its session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
 
 def show(rows: list[Row]) -> None:
     print()
@@ -1431,6 +1806,36 @@ def show(rows: list[Row]) -> None:
         )
 
 
+def target_text(target: float | None, unit: str) -> str | None:
+    """A target as people write it: "< 1 s", "< 300 ms", "< 10 min"."""
+    if target is None:
+        return None
+    if unit == "ms" and target >= 1000:
+        target, unit = target / 1000, "s"
+    if unit == "s" and target >= 600:
+        target, unit = target / 60, "min"
+    return f"< {target:g} {unit}"
+
+
+def summary_rows(bench: str, rows: list[Row]) -> list[dict[str, Any]]:
+    """One dict per measured figure, in the shape every bench's results share."""
+    return [
+        {
+            "bench": bench,
+            "figure": row.figure.strip(),
+            "measured": round(row.value, 2),
+            "unit": row.unit,
+            "floor": None if row.floor is None else round(row.floor, 2),
+            "ratio": None if row.ratio is None else round(row.ratio, 2),
+            "target": target_text(row.target, row.unit),
+            "passed": None if row.target is None else row.value < row.target,
+            "other_cpu_percent": row.other_cpu,
+        }
+        for row in rows
+        if row.value is not None
+    ]
+
+
 def build(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     """The organisation: the lead's id and what was loaded."""
     from django.db import connection  # noqa: PLC0415
@@ -1439,7 +1844,8 @@ def build(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
     org = build_fixed(datetime.now(UTC))
     services = time.perf_counter() - started
     started = time.perf_counter()
-    counts = load_organisation(org, args.reps, args.database)
+    load = load_organisation(org, args.reps, args.database)
+    counts = load["counts"]
     loaded = time.perf_counter() - started
     with connection.cursor() as cur:
         cur.execute(
@@ -1449,7 +1855,7 @@ def build(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
         by_level = [list(r) for r in cur.fetchall()]
     log(
         f"built in {services:.1f} s (services) + {loaded:.1f} s (COPY of "
-        f"{sum(counts.values()):,} rows, then VACUUM ANALYZE): {counts}"
+        f"{sum(counts.values()):,} rows, then VACUUM ANALYZE: {load['seconds']}): {counts}"
     )
     log(f"certifications by level and status: {by_level}")
     return org.lead_id, {
@@ -1457,6 +1863,7 @@ def build(args: argparse.Namespace) -> tuple[int, dict[str, Any]]:
         "certifications_by_level_status": by_level,
         "build_seconds": round(services, 1),
         "load_seconds": round(loaded, 1),
+        "load_split_seconds": load["seconds"],
     }
 
 
@@ -1466,6 +1873,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=7, help="timed runs per figure (median)")
     parser.add_argument("--database", default="repready_bench_readiness")
     parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument(
+        "--org-timings",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time the nightly snapshot and the full tier recompute on Celery workers",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
+    parser.add_argument(
+        "--jit-diagnostic", action="store_true", help="time the headline with jit = off too"
+    )
     parser.add_argument("--reuse", action="store_true", help="measure the existing database")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1517,6 +1934,9 @@ def run(args: argparse.Namespace, children: dict[str, Child]) -> int:
         bench.view()
         if not args.skip_export:
             bench.export()
+        if args.org_timings:
+            bench.snapshot()
+            bench.recompute()
     show(bench.rows)
     headline = bench.extra["headline"]
     print(
@@ -1560,6 +1980,7 @@ def run(args: argparse.Namespace, children: dict[str, Child]) -> int:
             }
             for r in bench.rows
         ],
+        "summary_rows": summary_rows(f"organisation {args.reps:,} reps", bench.rows),
         **bench.extra,
         "plans": {name: plan.splitlines() for name, plan in bench.plans.items()},
         "total_seconds": round(time.perf_counter() - started, 1),
