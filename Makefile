@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 BASE_STAMP := $(VENV)/.installed-base
 DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --require-hashes
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -33,6 +34,11 @@ $(DEV_STAMP): requirements/dev.txt requirements/nodeps.txt | $(BIN)/python
 	$(PIP_INSTALL) --no-deps -r requirements/nodeps.txt
 	@touch $@ $(BASE_STAMP)
 
+# The bench's load tool (locust) on top of the dev install, pinned against it.
+$(BENCH_STAMP): requirements/bench.txt $(DEV_STAMP)
+	$(PIP_INSTALL) -r requirements/bench.txt
+	@touch $@
+
 run: $(BASE_STAMP)  ## Install, migrate, seed the demo and serve it on http://127.0.0.1:8000
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
@@ -48,10 +54,9 @@ run: $(BASE_STAMP)  ## Install, migrate, seed the demo and serve it on http://12
 test: $(DEV_STAMP)  ## Install what tests need and run the whole suite
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-bench: $(DEV_STAMP)  ## Load-test level 1 on gunicorn + PostgreSQL; time tier recompute and deal import (bench/README.md)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
-	$(BIN)/python bench/tiers.py $(TIERS_BENCH_ARGS)
-	$(BIN)/python bench/readiness.py $(READINESS_BENCH_ARGS)
+bench: $(BENCH_STAMP)  ## Every bench (level 1, 2,000-rep exam burst, tiers, 100,000-rep organisation), one table (bench/README.md)
+	$(BIN)/python bench/all.py --level1-args "$(BENCH_ARGS)" --burst-args "$(BURST_BENCH_ARGS)" \
+	  --tiers-args "$(TIERS_BENCH_ARGS)" --readiness-args "$(READINESS_BENCH_ARGS)"
 
 fuzz: $(DEV_STAMP)  ## Fuzz the API with schemathesis on gunicorn (DATABASE_URL: a PostgreSQL of its own; REDIS_URL)
 	$(BIN)/python tests/fuzz/fuzz_api.py $(FUZZ_ARGS)
@@ -72,6 +77,8 @@ lock: | $(BIN)/python  ## Re-pin requirements/*.txt from pyproject.toml (no URLs
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -o requirements/base.txt pyproject.toml
 	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --extra dev -c requirements/base.txt \
 	  -o requirements/dev.txt pyproject.toml
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --extra bench -c requirements/dev.txt \
+	  -o requirements/bench.txt pyproject.toml
 
 clean:  ## Remove the virtual environment, the SQLite database and collected files
 	rm -rf $(VENV) db.sqlite3 staticfiles .mypy_cache .ruff_cache

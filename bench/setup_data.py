@@ -10,9 +10,10 @@ ten-hour limit, unlimited attempts, no cooldown) assigned to the team, and one r
 token per rep. Writes go through the project's services except the reps themselves, which are
 bulk-inserted (the service audits each one; the bench needs none of that).
 
-Writes a JSON file for the load driver: the test's id, each rep's token, and for every question
-one wrong choice, so the driver can answer without ever passing (a pass issues a certification,
-after which the rep may not start that test again).
+Writes a JSON file for the load drivers: the test's id, each rep's token, and for every question
+one wrong choice and the right one. The level-1 bench answers wrong so that it never passes (a
+pass issues a certification, after which the rep may not start that test again); the exam
+burst answers as a boot camp would, mostly right.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def build(*, reps: int, questions: int, draw: int) -> dict[str, Any]:
         .order_by("question_id", "-position")
         .values_list("question_id", "pk")
     )  # the last zero-weight choice of each question wins: any wrong one will do
+    right = dict(
+        Choice.objects.filter(question__bank=bank, weight=100).values_list("question_id", "pk")
+    )
     tokens = []
     with transaction.atomic():
         for rep in User.objects.filter(team=team, is_rep=True).order_by("email"):
@@ -144,6 +148,7 @@ def build(*, reps: int, questions: int, draw: int) -> dict[str, Any]:
         "draw": draw,
         "tokens": tokens,
         "wrong_choice": {str(q): c for q, c in wrong.items()},
+        "right_choice": {str(q): c for q, c in right.items()},
     }
 
 
