@@ -48,6 +48,7 @@ from bench.run import (  # noqa: E402
     RESULTS,
     Gunicorn,
     RunBrokeError,
+    build_data,
     ensure_services,
     git_state,
     machine,
@@ -275,24 +276,8 @@ def bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     result["machine"] = machine()
     if not port_free(args.port):
         raise RunBrokeError(f"port {args.port} is taken: choose another with --port")
-    data = work / "data.json"
     log(f"building {args.database}: {args.reps} reps, a test drawing 20 of 60 questions")
-    setup = subprocess.run(
-        [
-            str(PYTHON),
-            str(BENCH / "setup_data.py"),
-            "--database",
-            args.database,
-            "--reps",
-            str(args.reps),
-            "--out",
-            str(data),
-        ],
-        env={**os.environ, "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}"},
-        check=False,
-    )
-    if setup.returncode != 0:
-        raise RunBrokeError("bench/setup_data.py failed")
+    data = build_data(args, work / "data.json")
     env = server_env(args, work)
     for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_MAX_REQUESTS"):
         env.pop(name)  # the entrypoint's own defaults, as in production

@@ -263,6 +263,28 @@ def run_load(
     return json.loads(out.read_text())
 
 
+def build_data(args: argparse.Namespace, data: Path) -> Path:
+    """bench/setup_data.py in its own process: ``args.reps`` reps, the test and their tokens
+    in ``args.database``; returns the file the load drivers read."""
+    setup = subprocess.run(
+        [
+            str(PYTHON),
+            str(BENCH / "setup_data.py"),
+            "--database",
+            args.database,
+            "--reps",
+            str(args.reps),
+            "--out",
+            str(data),
+        ],
+        env={**os.environ, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{args.redis_db}"},
+        check=False,
+    )
+    if setup.returncode != 0:
+        raise RunBrokeError("bench/setup_data.py failed")
+    return data
+
+
 def server_env(args: argparse.Namespace, work: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -306,23 +328,7 @@ def bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
 
     log(f"building {args.database}: {args.reps} reps, 60 questions, a test drawing 20")
-    data = work / "data.json"
-    setup = subprocess.run(
-        [
-            str(PYTHON),
-            str(BENCH / "setup_data.py"),
-            "--database",
-            args.database,
-            "--reps",
-            str(args.reps),
-            "--out",
-            str(data),
-        ],
-        env={**os.environ, "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/{args.redis_db}"},
-        check=False,
-    )
-    if setup.returncode != 0:
-        raise RunBrokeError("bench/setup_data.py failed")
+    data = build_data(args, work / "data.json")
 
     log(
         f"gunicorn: {args.workers} workers x {args.threads} threads, max-requests "
