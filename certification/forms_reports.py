@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import Team, User
-from accounts.selectors import reps_visible_to, teams_visible_to, users_visible_to
+from accounts.selectors import rep_slice_values, teams_visible_to, users_visible_to
 from certification.models import Level, ReadinessRequirement, Subject, Tier
 from certification.selectors.readiness import EXPIRY_WINDOWS, ReportFilters
 
@@ -56,10 +56,9 @@ class ReportFilterForm(forms.Form):
         )
         self.fields["manager"].empty_label = "Any manager"  # type: ignore[attr-defined]
         self.fields["manager"].label_from_instance = lambda user: user.display_name  # type: ignore[attr-defined]
-        reps = reps_visible_to(viewer).order_by()
         for name, label in (("segment", "Any segment"), ("sales_role", "Any sales role")):
-            values = reps.exclude(**{name: ""}).values_list(name, flat=True).distinct()
-            self.fields[name].choices = [("", label), *((v, v) for v in sorted(values))]  # type: ignore[attr-defined]
+            values = rep_slice_values(viewer=viewer, field=name)
+            self.fields[name].choices = [("", label), *((v, v) for v in values)]  # type: ignore[attr-defined]
         subjects = Subject.objects.filter(is_active=True).order_by("kind", "name")
         self.fields["subject"].queryset = subjects  # type: ignore[attr-defined]
         self.fields["subject"].empty_label = "Every subject"  # type: ignore[attr-defined]

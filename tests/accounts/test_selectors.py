@@ -7,6 +7,7 @@ from accounts.selectors import (
     managers_of,
     organisation_summary,
     people_search,
+    rep_slice_values,
     reps_visible_to,
     subtree_rep_counts,
     teams_visible_to,
@@ -123,3 +124,41 @@ def test_a_person_with_several_roles_sees_the_union(org, user_factory):
     for person in [*org.people, coach, junior]:
         visible = reps_visible_to(coach).filter(pk=person.pk).exists()
         assert rules.can_view_rep_records(coach, person) == visible
+
+
+def test_slice_values_are_the_visible_active_reps_distinct_values_for_every_viewer(
+    org, user_factory, django_assert_num_queries
+):
+    # given segments and roles spread over the org, repeated, some empty, some only on
+    # people who are not active reps
+    org.rep_a.segment, org.rep_a.sales_role = "Enterprise", "Account executive"
+    org.rep_a.save()
+    org.rep_b.segment, org.rep_b.sales_role = "Mid-market", "Sales engineer"
+    org.rep_b.save()
+    org.rep_c.segment = "Enterprise"
+    org.rep_c.save()
+    user_factory(rep=True, team=org.alpha1, segment="Public sector", sales_role="")
+    user_factory(rep=True, team=org.alpha, segment="Zeta", is_active=False)
+    user_factory(manager=True, segment="Not a rep", sales_role="Director")
+
+    for viewer in (org.enablement, org.director, org.manager_a, org.manager_c, org.rep_a):
+        for field in ("segment", "sales_role"):
+            expected = sorted(
+                {value for value in reps_visible_to(viewer).values_list(field, flat=True) if value}
+            )
+            assert rep_slice_values(viewer=viewer, field=field) == expected, (viewer, field)
+
+    # enablement walks the index in one query, whatever the number of reps
+    assert rep_slice_values(viewer=org.enablement, field="segment") == [
+        "Enterprise",
+        "Mid-market",
+        "Public sector",
+    ]
+    assert rep_slice_values(viewer=org.enablement, field="sales_role") == [
+        "Account executive",
+        "Sales engineer",
+    ]
+    with django_assert_num_queries(1):
+        rep_slice_values(viewer=org.enablement, field="segment")
+    assert rep_slice_values(viewer=org.admin, field="segment") == []
+    assert rep_slice_values(viewer=org.manager_c, field="segment") == ["Enterprise"]
