@@ -41,7 +41,7 @@ from bench.run import PYTHON, RESULTS, git_state, machine  # noqa: E402
 BENCHES = {
     # name: (script, prefix of the results file it writes, default arguments)
     # Shorter timed phases than run.py's own defaults: the burst below measures the same
-    # endpoints at length, and make bench must fit in about 20 minutes.
+    # endpoints at length, and make bench should stay near 20 minutes.
     "level1": ("bench/run.py", "2", ["--duration", "10", "--rounds", "2", "--no-selftest"]),
     "burst": ("bench/burst.py", "burst-", []),
     "tiers": ("bench/tiers.py", "tiers-", []),
