@@ -29,10 +29,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import cpu  # noqa: E402
+from bench import cpu, report  # noqa: E402
 from bench.run import (  # noqa: E402
     BENCH,
     PYTHON,
@@ -52,6 +50,7 @@ from bench.run import (  # noqa: E402
     ensure_services,
     git_state,
     machine,
+    measure_in_work_directory,
     port_free,
     server_env,
 )
@@ -241,9 +240,7 @@ def show(result: dict[str, Any]) -> None:
         )
         for row in result["table"]
     ]
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    for line in [head, tuple("-" * w for w in widths), *body]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print(report.markdown(head, body, numeric={1, 2, 3, 4, 5, 6, 7}))
     for mode in ("floor", "burst"):
         run = result[mode]
         shares = run["cpu_percent"]
@@ -338,19 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     # bench.run's server_env reads these; the entrypoint's defaults replace them.
     args.workers, args.threads, args.max_requests = 0, 0, 0
 
-    work = Path(tempfile.mkdtemp(prefix="repready-burst-"))
-    try:
-        result = bench(args, work)
-    except RunBrokeError as exc:
-        log(f"the run broke: {exc}")
-        if (work / "gunicorn.log").exists():
-            print((work / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
+    result = measure_in_work_directory("repready-burst-", keep=args.keep, bench=bench, args=args)
+    if result is None:
         return 1
-    finally:
-        if args.keep:
-            log(f"logs kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"burst-{stamp}.json").write_text(json.dumps(result, indent=2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,10 +105,17 @@ def table(table_rows: list[dict[str, Any]]) -> str:
                 verdict,
             ]
         )
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    numeric = {1, 2, 3, 4, 5, 6, 7, 8}
+    return markdown(head, body, numeric={1, 2, 3, 4, 5, 6, 7, 8})
 
-    def line(cells: list[str]) -> str:
+
+def markdown(
+    head: Sequence[str], body: Sequence[Sequence[str]], *, numeric: Collection[int] = ()
+) -> str:
+    """Cells as a Markdown table, padded to line up in a terminal; ``numeric`` columns (by
+    index) are right-aligned. Every bench prints its tables with this."""
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+
+    def line(cells: Sequence[str]) -> str:
         padded = [
             c.rjust(w) if i in numeric else c.ljust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))

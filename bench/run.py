@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -363,6 +364,30 @@ def bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return result
 
 
+def measure_in_work_directory(
+    prefix: str,
+    *,
+    keep: bool,
+    bench: Callable[[argparse.Namespace, Path], dict[str, Any]],
+    args: argparse.Namespace,
+) -> dict[str, Any] | None:
+    """Run ``bench(args, work)`` in a new temporary directory; None (and gunicorn's last log
+    lines) when the run broke. The directory is removed afterwards unless ``keep``."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        return bench(args, work)
+    except RunBrokeError as exc:
+        log(f"the run broke: {exc}")
+        if (work / "gunicorn.log").exists():
+            print((work / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
+        return None
+    finally:
+        if keep:
+            log(f"work directory and logs kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def show(result: dict[str, Any]) -> None:
     server, driver = result["server"], result["driver"]
     print()
@@ -422,17 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the work directory and logs")
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="repready-bench-"))
-    try:
-        result = bench(args, work)
-    except RunBrokeError as exc:
-        log(f"the run broke: {exc}")
-        if (work / "gunicorn.log").exists():
-            print((work / "gunicorn.log").read_text()[-3000:], file=sys.stderr)
+    result = measure_in_work_directory("repready-bench-", keep=args.keep, bench=bench, args=args)
+    if result is None:
         return 1
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

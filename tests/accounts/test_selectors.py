@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from accounts.selectors import (
     managed_team_paths,
     managers_of,
@@ -162,3 +164,6 @@ def test_slice_values_are_the_visible_active_reps_distinct_values_for_every_view
         rep_slice_values(viewer=org.enablement, field="segment")
     assert rep_slice_values(viewer=org.admin, field="segment") == []
     assert rep_slice_values(viewer=org.manager_c, field="segment") == ["Enterprise"]
+    # only the slice fields: a field name never reaches SQL otherwise
+    with pytest.raises(ValueError, match="not a slice field"):
+        rep_slice_values(viewer=org.enablement, field="email")
