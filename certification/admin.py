@@ -23,12 +23,15 @@ from certification.models import (
     ExamSection,
     Notification,
     NotificationPreference,
+    OfferingReadinessSummary,
     OfferingVersion,
     OutboxMessage,
     Question,
     QuestionBank,
+    ReadinessGeneration,
     ReadinessRequirement,
     ReadinessSnapshot,
+    ReadinessSummary,
     Subject,
 )
 from certification.models.reports import ExportJob
@@ -254,3 +257,39 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_filter = [("sent_at", admin.EmptyFieldListFilter), "task_name"]
     search_fields = ["task_name"]
     date_hierarchy = "created_at"
+
+
+# Readiness summaries: derived rows kept by triggers and the refresh task (see
+# certification/services/readiness_summaries.py); read here to see how far behind they are.
+
+
+class OfferingReadinessSummaryInline(admin.TabularInline):
+    model = OfferingReadinessSummary
+    fields = ["offering", "ready", "ready_until"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ReadinessSummary)
+class ReadinessSummaryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "rep",
+        "is_current",
+        "version",
+        "generation",
+        "computed_at",
+        "last_active_at",
+        "last_observed_on",
+    ]
+    list_select_related = ["rep"]
+    search_fields = ["rep__email"]
+    inlines = [OfferingReadinessSummaryInline]
+
+    @admin.display(boolean=True, description="current")
+    def is_current(self, obj: ReadinessSummary) -> bool:
+        generation = ReadinessGeneration.objects.values_list("value", flat=True).first()
+        return obj.current and obj.generation == generation

@@ -20,6 +20,7 @@ from certification.services.notifications import (
     notify_expiring_certifications,
 )
 from certification.services.readiness import weekly_reports_send
+from certification.services.readiness_summaries import readiness_summaries_refresh
 from certification.services.snapshots import readiness_snapshot_take
 from certification.services.support import support_allocate, support_allocate_starting
 from certification.services.tiers import tiers_recompute, tiers_recompute_all
@@ -49,6 +50,14 @@ def recompute_tiers(rep_ids: list[int], cause: str) -> int:
 def recompute_tiers_bulk(rep_ids: list[int], cause: str) -> int:
     """``recompute_tiers`` on the bulk queue: one share of ``recompute_all_tiers``."""
     return tiers_recompute(rep_ids=rep_ids, cause=cause)
+
+
+@app.task(name="certification.refresh_readiness_summaries", acks_late=True)
+def refresh_readiness_summaries() -> str:
+    """Every minute: re-derive the stale readiness summaries (those a change has touched),
+    stopping after ~45 s so runs do not pile up; safe to run twice or side by side."""
+    result = readiness_summaries_refresh(time_budget=45)
+    return f"{result.refreshed} refreshed, {result.skipped} left for the next run"
 
 
 @app.task(name="certification.recompute_all_tiers", acks_late=True)

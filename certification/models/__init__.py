@@ -31,8 +31,11 @@ from certification.models.notifications import (
 from certification.models.outbox import OutboxMessage
 from certification.models.reports import (
     ExportJob,
+    OfferingReadinessSummary,
+    ReadinessGeneration,
     ReadinessRequirement,
     ReadinessSnapshot,
+    ReadinessSummary,
     ReportSubscription,
     RequiredCertification,
 )
@@ -84,13 +87,16 @@ __all__ = [
     "NotificationPreference",
     "ObservationRating",
     "ObserverDelegation",
+    "OfferingReadinessSummary",
     "OfferingVersion",
     "OutboxMessage",
     "PanelMember",
     "Question",
     "QuestionBank",
+    "ReadinessGeneration",
     "ReadinessRequirement",
     "ReadinessSnapshot",
+    "ReadinessSummary",
     "RepTier",
     "ReportSubscription",
     "RequiredCertification",

@@ -251,3 +251,70 @@ class ReportSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"Weekly readiness report for {self.user_id}"
+
+
+class ReadinessSummary(models.Model):
+    """What the readiness headline counts of one rep, kept so that the headline reads one small
+    row per rep instead of every certification and activity row (docs/performance.md).
+
+    Database triggers (migration 0011) bump ``version`` and clear ``current`` in the same
+    transaction as any change to what the row is derived from: the rep's certifications,
+    attempts, assessment sessions and field observations, and the rep's team, segment and
+    sales role. A change to any readiness requirement or team path bumps
+    ``ReadinessGeneration`` instead. A row counts only while it is ``current``, its
+    ``generation`` is the current one and it was computed no later than the moment read.
+    Readers count every other rep live, so the figures are exact whether or not the refresh
+    has caught up.
+    """
+
+    rep = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="readiness_summary",
+    )
+    version = models.PositiveBigIntegerField(default=0)
+    current = models.BooleanField(default=False)
+    generation = models.BigIntegerField(default=-1)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    # The rep's latest attempt start, assessment, or certification issued, and latest field
+    # observation (a date): "inactive" means neither falls in the last 90 days.
+    last_active_at = models.DateTimeField(null=True, blank=True)
+    last_observed_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "rep readiness summaries"
+
+    def __str__(self) -> str:
+        return f"{self.rep_id}: {'current' if self.current else 'stale'}"
+
+
+class OfferingReadinessSummary(models.Model):
+    """For a rep an offering's requirements apply to: whether they were ready when their
+    ``ReadinessSummary`` row was computed and, if so, until when (the first expiry among the
+    certifications that make them ready; empty when none expires)."""
+
+    rep = models.ForeignKey(
+        ReadinessSummary, on_delete=models.CASCADE, related_name="offerings", db_column="rep_id"
+    )
+    offering = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+    ready = models.BooleanField()
+    ready_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["rep", "offering"], name="rep_offering_readiness"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rep_id} · {self.offering_id}: {'ready' if self.ready else 'not ready'}"
+
+
+class ReadinessGeneration(models.Model):
+    """One row: bumped by triggers whenever a readiness requirement, one of its items or a
+    team's path changes, which makes every ``ReadinessSummary`` row stale at once."""
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"generation {self.value}"

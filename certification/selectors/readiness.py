@@ -16,17 +16,22 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from django.db import connections
 from django.db.models import (
     Count,
+    DateTimeField,
     Exists,
     F,
+    FilteredRelation,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -44,6 +49,8 @@ from certification.models import (
     Certification,
     FieldObservation,
     Level,
+    OfferingReadinessSummary,
+    ReadinessGeneration,
     ReadinessRequirement,
     ReportSubscription,
     RepTier,
@@ -178,24 +185,28 @@ def lacks_an_item(
     )
 
 
+# What counts as a rep's activity: each model with its date field (an observation's is a date,
+# the others' a moment). The readiness summaries keep the latest of each (and their triggers
+# watch the same columns: tests/certification/services/test_readiness_summaries.py).
+ACTIVITY: tuple[tuple[type[Model], str], ...] = (
+    (Attempt, "started_at"),
+    (AssessmentSession, "scheduled_at"),
+    (FieldObservation, "observed_on"),
+    (Certification, "issued_at"),
+)
+
+
 def active_since(since: datetime, rep: RepRef = _outer, *, until: datetime | None = None) -> Q:
     """The rep started a test, had an assessment or observation, or earned a certification
     (since ``since``, and up to ``until`` when given: a past day's window)."""
-    attempts = Attempt.objects.filter(rep=rep("pk"), started_at__gte=since)
-    sessions = AssessmentSession.objects.filter(rep=rep("pk"), scheduled_at__gte=since)
-    observations = FieldObservation.objects.filter(rep=rep("pk"), observed_on__gte=since.date())
-    certifications = Certification.objects.filter(rep=rep("pk"), issued_at__gte=since)
-    if until is not None:
-        attempts = attempts.filter(started_at__lte=until)
-        sessions = sessions.filter(scheduled_at__lte=until)
-        observations = observations.filter(observed_on__lte=until.date())
-        certifications = certifications.filter(issued_at__lte=until)
-    return (
-        Q(Exists(attempts))
-        | Q(Exists(sessions))
-        | Q(Exists(observations))
-        | Q(Exists(certifications))
-    )
+    conditions = []
+    for model, field_name in ACTIVITY:
+        moment = isinstance(model._meta.get_field(field_name), DateTimeField)
+        window = {f"{field_name}__gte": since if moment else since.date()}
+        if until is not None:
+            window[f"{field_name}__lte"] = until if moment else until.date()
+        conditions.append(Q(Exists(model._default_manager.filter(rep=rep("pk"), **window))))
+    return reduce(operator.or_, conditions)
 
 
 def _subtrees(paths: Sequence[str]) -> Q:
@@ -294,24 +305,55 @@ def offerings_with_requirements(offering: int | None = None) -> list[Subject]:
     return list(offerings.order_by("name", "pk"))
 
 
+def current_summary(now: datetime, prefix: str = "") -> Q:
+    """``ReadinessSummary`` rows that count at ``now``: current (nothing changed since they
+    were computed), computed under the current requirements generation, no later than ``now``."""
+    return Q(
+        **{
+            f"{prefix}current": True,
+            f"{prefix}generation": Subquery(ReadinessGeneration.objects.values("value")[:1]),
+            f"{prefix}computed_at__lte": now,
+        }
+    )
+
+
 def readiness_headline(*, viewer: User, filters: ReportFilters, now: datetime) -> Headline:
-    """The headline figures of the slice, in three queries whatever its size.
+    """The headline figures of the slice, in five queries whatever its size.
 
     Customer ready per offering and the tier distribution count reps; expiries count active
     certifications (of the filtered subject, if any) whose expiry falls in each window.
+    Readiness and inactivity come from each rep's current summary (``ReadinessSummary``) and,
+    for the reps whose summary is stale or missing, from the live rules: the same figures
+    either way, and fast while most summaries are current.
     """
     offerings = offerings_with_requirements(filters.offering)
-    reps = report_reps(viewer=viewer, filters=filters, now=now)
-    aggregates: dict[str, Any] = {
-        "reps": Count("pk"),
-        "inactive": Count("pk", filter=~active_since(now - timedelta(days=INACTIVE_DAYS))),
-    }
+    since = now - timedelta(days=INACTIVE_DAYS)
+    # Each rep with their current summary, if any (one LEFT JOIN, not a subquery per rep).
+    reps = report_reps(viewer=viewer, filters=filters, now=now).annotate(
+        summary=FilteredRelation(
+            "readiness_summary", condition=current_summary(now, "readiness_summary__")
+        )
+    )
+    summarised = Q(summary__rep__isnull=False)
+    active = (
+        Q(summary__last_active_at__gte=since)
+        | Q(summary__last_observed_on__gte=since.date())
+        | (~summarised & active_since(since))
+    )
+    aggregates: dict[str, Any] = {"reps": Count("pk"), "inactive": Count("pk", filter=~active)}
     for tier in (Tier.GOLD, Tier.SILVER, Tier.BRONZE):
         aggregates[f"tier_{tier}"] = Count("pk", filter=Q(tier__tier=tier))
     counts = reps.order_by().aggregate(**aggregates)
-    readiness = _readiness_counts(reps, now) if offerings else {}
+    readiness: dict[int, tuple[int, int]] = {}
+    if offerings:
+        readiness = _readiness_counts(reps.filter(~summarised), now)
+        for offering, scope, ready in _summarised_readiness_counts(reps.filter(summarised), now):
+            live_scope, live_ready = readiness.get(offering, (0, 0))
+            readiness[offering] = (live_scope + scope, live_ready + ready)
     certifications = Certification.objects.filter(
-        active_certification_q(now), rep__in=reps.order_by().values("pk")
+        active_certification_q(now),
+        expires_at__lte=now + timedelta(days=max(EXPIRY_WINDOWS)),
+        rep__in=reps.order_by().values("pk"),
     )
     if filters.subject is not None:
         certifications = certifications.filter(subject=filters.subject)
@@ -330,6 +372,21 @@ def readiness_headline(*, viewer: User, filters: ReportFilters, now: datetime) -
         expiring={days: expiring[f"within_{days}"] for days in EXPIRY_WINDOWS},
         inactive=counts["inactive"],
     )
+
+
+def _summarised_readiness_counts(
+    reps: QuerySet[User], now: datetime
+) -> Iterator[tuple[int, int, int]]:
+    """Per offering, from the reps' current summaries: (offering, in scope, ready at now)."""
+    still_ready = Q(ready=True) & (Q(ready_until__isnull=True) | Q(ready_until__gt=now))
+    rows = (
+        OfferingReadinessSummary.objects.filter(rep__in=reps.order_by().values("pk"))
+        .values("offering")
+        .annotate(scope=Count("pk"), ready=Count("pk", filter=still_ready))
+        .order_by()
+        .values_list("offering", "scope", "ready")
+    )
+    yield from rows
 
 
 # Customer ready per offering over the whole slice at once: the requirements whose slice holds
@@ -498,7 +555,8 @@ def report_subjects(filters: ReportFilters) -> list[Subject]:
     return list(subjects.order_by("kind", "name", "pk"))
 
 
-def _requirements(offering: int | None) -> list[ReadinessRequirement]:
+def readiness_requirements(offering: int | None = None) -> list[ReadinessRequirement]:
+    """Every requirement (of one offering, when given) with its team, offering and items."""
     requirements = ReadinessRequirement.objects.select_related("team", "offering").prefetch_related(
         "items__subject"
     )
@@ -599,7 +657,7 @@ def readiness_page(
     has_next = more if not backwards else True
     has_previous = bool(cursor) and (more if backwards else True)
     subjects = report_subjects(filters)
-    requirements = _requirements(filters.offering)
+    requirements = readiness_requirements(filters.offering)
     return ReportPage(
         rows=_rows_for(page, subjects, requirements, filters, now),
         subjects=subjects,
@@ -621,7 +679,7 @@ def readiness_rows(
 ) -> Iterator[RepRow]:
     """Every row of the slice, a chunk at a time (for exports): memory stays flat."""
     subjects = report_subjects(filters)
-    requirements = _requirements(filters.offering)
+    requirements = readiness_requirements(filters.offering)
     reps = report_reps(viewer=viewer, filters=filters, now=now)
     after: tuple[str, int] | None = None
     while True:
@@ -681,7 +739,7 @@ def rep_readiness(
             "subject_id", "level"
         )
     )
-    statuses = offering_statuses(rep, _requirements(None), held)
+    statuses = offering_statuses(rep, readiness_requirements(), held)
     statuses.sort(key=lambda status: (len(status.missing), status.offering.name))
     expiring = list(
         Certification.objects.filter(

@@ -263,6 +263,7 @@ CELERY_BULK_TASKS = (
     "certification.resend_stuck_exports",
     "certification.expire_certifications",
     "certification.notify_expiring_certifications",
+    "certification.refresh_readiness_summaries",
 )
 CELERY_TASK_DEFAULT_QUEUE = "interactive"
 CELERY_TASK_QUEUES = (Queue("interactive"), Queue("bulk"))
@@ -343,6 +344,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certification.expire_certifications",
         "schedule": crontab(minute=10),  # hourly; live reads already treat a lapsed one as expired
         "options": {"expires": 55 * 60},
+    },
+    "refresh-readiness-summaries": {
+        "task": "certification.refresh_readiness_summaries",
+        # Stale rows are counted live meanwhile, so this is about speed, not correctness.
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "take-readiness-snapshot": {
         "task": "certification.take_readiness_snapshot",
@@ -447,4 +454,5 @@ DEMO_SEEDERS = [
     "certification.demo_reports.seed",
     "certification.demo_lifecycle.seed",
     "certification.demo_notifications.seed",
+    "certification.demo_reports.seed_summaries",  # last: summarises what the others made
 ]

@@ -1,0 +1,264 @@
+"""Readiness summaries: one small row per rep of what the readiness headline counts.
+
+At 100,000 reps the headline read ~4 million active certifications and ~4 million activity
+rows on every view (15 s); with the summaries it reads one row per rep plus the live figures
+of the few reps whose row is stale (docs/performance.md). The rows are derived data:
+
+- triggers (migration 0011) mark a rep's row stale, in the same transaction, whenever its
+  certifications, attempts, sessions, observations, team, segment or sales role change, and
+  every row stale when a requirement or a team's path changes;
+- ``readiness_summaries_refresh`` re-derives stale rows, from the same rules as the live
+  figures (``requirement_applies``, ``active_certification_q``), every minute on the bulk
+  queue and on demand (``manage.py refresh_readiness_summaries``);
+- readers (``certification.selectors.readiness``) count only current rows and every other
+  rep live, so a figure never depends on whether the refresh has caught up.
+
+A refresh reads each row's version before it reads the facts, and marks the row current only
+if its version is still that one when it writes: a change committed meanwhile has bumped it,
+and one committed later clears ``current`` again, so a row is never current and wrong. It
+writes only the rows it can lock without waiting (``SKIP LOCKED``), so it never waits on a
+request and cannot deadlock with one; a row it skipped stays stale until the next run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import DateTimeField, Max
+from django.utils import timezone
+
+from accounts.models import User
+from certification.models import (
+    Certification,
+    OfferingReadinessSummary,
+    ReadinessGeneration,
+    ReadinessRequirement,
+    ReadinessSummary,
+)
+from certification.selectors.readiness import (
+    ACTIVITY,
+    active_certification_q,
+    current_summary,
+    readiness_requirements,
+    requirement_applies,
+)
+
+BATCH = 2_000
+
+Item = tuple[int, int]  # (subject id, level)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    refreshed: int
+    skipped: int
+    seconds: float
+
+
+def stale_rep_ids(*, now: datetime | None = None) -> list[int]:
+    """Active reps whose summary is missing, behind its version or computed under an earlier
+    requirements generation, by id."""
+    current = ReadinessSummary.objects.filter(current_summary(now or timezone.now()))
+    return list(
+        User.objects.filter(is_rep=True, is_active=True)
+        .exclude(pk__in=current.values("rep_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def readiness_summaries_refresh(
+    *,
+    rep_ids: Iterable[int] | None = None,
+    time_budget: float | None = None,
+    now: datetime | None = None,
+) -> RefreshResult:
+    """Re-derive the summaries of ``rep_ids`` (every stale rep when omitted), in batches of
+    ``BATCH``, stopping after a batch once ``time_budget`` seconds have passed.
+
+    ``now`` (default: the clock) is the moment the rows are computed for; a row counts for
+    readers at or after it. An earlier moment is as exact, as expiries are kept as dates."""
+    started = time.monotonic()
+    ids = sorted(set(rep_ids)) if rep_ids is not None else stale_rep_ids(now=now)
+    refreshed = skipped = 0
+    for start in range(0, len(ids), BATCH):
+        done, passed = _refresh_batch(ids[start : start + BATCH], now or timezone.now())
+        refreshed += done
+        skipped += passed
+        if time_budget is not None and time.monotonic() - started > time_budget:
+            skipped += max(0, len(ids) - start - BATCH)
+            break
+    return RefreshResult(refreshed, skipped, time.monotonic() - started)
+
+
+def _refresh_batch(rep_ids: Sequence[int], now: datetime) -> tuple[int, int]:
+    """Summarise one batch; returns (rows written, rows skipped because locked)."""
+    # Every row exists (and is committed) before versions are read, so that from here on each
+    # change of these reps bumps a row this refresh can see. Only missing rows are inserted:
+    # inserting over a row a request has locked would wait for the request.
+    existing = set(
+        ReadinessSummary.objects.filter(rep_id__in=rep_ids).values_list("rep_id", flat=True)
+    )
+    ReadinessSummary.objects.bulk_create(
+        [ReadinessSummary(rep_id=pk) for pk in rep_ids if pk not in existing],
+        ignore_conflicts=True,
+    )
+    # The one generation row (made by the migration; again here if a flush removed it).
+    generation = ReadinessGeneration.objects.get_or_create(pk=1)[0].value
+    versions = dict(
+        ReadinessSummary.objects.filter(rep_id__in=rep_ids).values_list("rep_id", "version")
+    )
+    activity = _last_activity(rep_ids)
+    offerings = _offering_readiness(rep_ids, now)
+    with transaction.atomic():
+        locked = set(
+            ReadinessSummary.objects.select_for_update(skip_locked=True)
+            .filter(rep_id__in=list(versions))
+            .values_list("rep_id", flat=True)
+        )
+        ops = connection.ops
+        stamp = ops.adapt_datetimefield_value(now)
+        # Current only if no change has bumped the version since it was read: a change
+        # committed meanwhile leaves the row stale instead of wrong.
+        _insert(
+            ReadinessSummary,
+            [
+                *("rep_id", "version", "current", "generation", "computed_at"),
+                *("last_active_at", "last_observed_on"),
+            ],
+            [
+                (
+                    pk,
+                    versions[pk],
+                    True,
+                    generation,
+                    stamp,
+                    ops.adapt_datetimefield_value(activity[pk][0]),
+                    ops.adapt_datefield_value(activity[pk][1]),
+                )
+                for pk in sorted(locked)
+            ],
+            on_conflict=(
+                "ON CONFLICT (rep_id) DO UPDATE SET "
+                "current = ({table}.version = excluded.version), "
+                "generation = excluded.generation, computed_at = excluded.computed_at, "
+                "last_active_at = excluded.last_active_at, "
+                "last_observed_on = excluded.last_observed_on"
+            ),
+        )
+        OfferingReadinessSummary.objects.filter(rep_id__in=locked).delete()
+        _insert(
+            OfferingReadinessSummary,
+            ["rep_id", "offering_id", "ready", "ready_until"],
+            [
+                (pk, offering, ready, ops.adapt_datetimefield_value(until))
+                for pk in sorted(locked)
+                for offering, (ready, until) in offerings.get(pk, {}).items()
+            ],
+        )
+    return len(locked), len(rep_ids) - len(locked)
+
+
+def _insert(
+    model: type[models.Model],
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    on_conflict: str = "",
+    chunk: int = 1_000,
+) -> None:
+    """Multi-row INSERTs of plain values (the ORM's bulk methods cost ~2 ms of Python a row
+    here); ``on_conflict`` may name the table as ``{table}``."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(columns)
+    tail = on_conflict.format(table=table)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            values = ", ".join([one] * len(part))
+            cursor.execute(
+                # Names from the model and the code, values as parameters.
+                f"INSERT INTO {table} ({names}) VALUES {values} {tail}",  # noqa: S608
+                [value for row in part for value in row],
+            )
+
+
+def _last_activity(rep_ids: Sequence[int]) -> dict[int, tuple[datetime | None, date | None]]:
+    """Per rep: the latest attempt start, session, or certification issued, and the latest
+    field observation: what ``active_since`` asks about, reduced to two dates."""
+    latest: dict[int, datetime | None] = dict.fromkeys(rep_ids)
+    observed: dict[int, date | None] = {}
+    for model, field in ACTIVITY:
+        rows = (
+            model._default_manager.filter(rep_id__in=rep_ids)
+            .order_by()
+            .values("rep_id")
+            .annotate(last=Max(field))
+            .values_list("rep_id", "last")
+        )
+        if not isinstance(model._meta.get_field(field), DateTimeField):
+            observed.update(rows)
+            continue
+        for pk, last in rows:
+            current = latest[pk]
+            if current is None or last > current:
+                latest[pk] = last
+    return {pk: (latest[pk], observed.get(pk)) for pk in rep_ids}
+
+
+def _offering_readiness(
+    rep_ids: Sequence[int], now: datetime
+) -> dict[int, dict[int, tuple[bool, datetime | None]]]:
+    """Per rep and offering whose requirements apply to them: ready at ``now`` or not, and
+    while ready, until when (the earliest of the latest expiries of each required item)."""
+    requirements = readiness_requirements()
+    if not requirements:
+        return {}
+    # Per rep and item held: its latest expiry, None when one of them never expires.
+    expiry: dict[int, dict[Item, datetime | None]] = defaultdict(dict)
+    held = Certification.objects.filter(
+        active_certification_q(now), rep_id__in=rep_ids
+    ).values_list("rep_id", "subject_id", "level", "expires_at")
+    for pk, subject, level, expires_at in held:
+        items = expiry[pk]
+        item = (subject, level)
+        if item in items:
+            known = items[item]
+            items[item] = None if known is None or expires_at is None else max(known, expires_at)
+        else:
+            items[item] = expires_at
+    reps = User.objects.filter(pk__in=rep_ids).select_related("team")
+    result: dict[int, dict[int, tuple[bool, datetime | None]]] = {}
+    for rep in reps.only("pk", "segment", "sales_role", "team", "team__path"):
+        needed = offering_items(rep, requirements)
+        items = expiry.get(rep.pk, {})
+        result[rep.pk] = {
+            offering: _ready_until(required, items) for offering, required in needed.items()
+        }
+    return result
+
+
+def offering_items(rep: User, requirements: Sequence[ReadinessRequirement]) -> dict[int, set[Item]]:
+    """Per offering whose requirements apply to the rep, every (subject, level) it asks for."""
+    needed: dict[int, set[Item]] = {}
+    for requirement in requirements:
+        if requirement_applies(requirement, rep):
+            items = needed.setdefault(requirement.offering_id, set())
+            items.update((item.subject_id, item.level) for item in requirement.items.all())
+    return needed
+
+
+def _ready_until(
+    required: set[Item], held: dict[Item, datetime | None]
+) -> tuple[bool, datetime | None]:
+    if not required <= held.keys():
+        return False, None
+    expiries = [end for item in required if (end := held[item]) is not None]
+    return True, min(expiries) if expiries else None
