@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet, Subquery
 from django.http import HttpRequest
 
 from certification.models import (
@@ -289,7 +290,10 @@ class ReadinessSummaryAdmin(ReadOnlyAdmin):
     search_fields = ["rep__email"]
     inlines = [OfferingReadinessSummaryInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ReadinessSummary]:
+        generation = ReadinessGeneration.objects.filter(pk=1).values("value")[:1]
+        return super().get_queryset(request).annotate(current_generation=Subquery(generation))
+
     @admin.display(boolean=True, description="current")
     def is_current(self, obj: ReadinessSummary) -> bool:
-        generation = ReadinessGeneration.objects.values_list("value", flat=True).first()
-        return obj.current and obj.generation == generation
+        return obj.current and obj.generation == getattr(obj, "current_generation", None)

@@ -267,11 +267,15 @@ class ReadinessSummary(models.Model):
     has caught up.
     """
 
+    # Derived data, so no foreign-key constraints in the database (here and below): a
+    # constraint check would make the refresh and the triggers take share locks on people and
+    # offerings that requests hold for update, and wait on them. The ORM still cascades.
     rep = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="readiness_summary",
+        db_constraint=False,
     )
     version = models.PositiveBigIntegerField(default=0)
     current = models.BooleanField(default=False)
@@ -295,9 +299,15 @@ class OfferingReadinessSummary(models.Model):
     certifications that make them ready; empty when none expires)."""
 
     rep = models.ForeignKey(
-        ReadinessSummary, on_delete=models.CASCADE, related_name="offerings", db_column="rep_id"
+        ReadinessSummary,
+        on_delete=models.CASCADE,
+        related_name="offerings",
+        db_column="rep_id",
+        db_constraint=False,
     )
-    offering = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="+")
+    offering = models.ForeignKey(
+        Subject, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     ready = models.BooleanField()
     ready_until = models.DateTimeField(null=True, blank=True)
 

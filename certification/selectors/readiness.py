@@ -346,10 +346,7 @@ def readiness_headline(*, viewer: User, filters: ReportFilters, now: datetime) -
     counts = reps.order_by().aggregate(**aggregates)
     readiness: dict[int, tuple[int, int]] = {}
     if offerings:
-        readiness = _readiness_counts(reps.filter(~summarised), now)
-        for offering, scope, ready in _summarised_readiness_counts(reps.filter(summarised), now):
-            live_scope, live_ready = readiness.get(offering, (0, 0))
-            readiness[offering] = (live_scope + scope, live_ready + ready)
+        readiness = _readiness_counts(reps.filter(~summarised), reps.filter(summarised), now)
     certifications = Certification.objects.filter(
         active_certification_q(now),
         expires_at__lte=now + timedelta(days=max(EXPIRY_WINDOWS)),
@@ -372,21 +369,6 @@ def readiness_headline(*, viewer: User, filters: ReportFilters, now: datetime) -
         expiring={days: expiring[f"within_{days}"] for days in EXPIRY_WINDOWS},
         inactive=counts["inactive"],
     )
-
-
-def _summarised_readiness_counts(
-    reps: QuerySet[User], now: datetime
-) -> Iterator[tuple[int, int, int]]:
-    """Per offering, from the reps' current summaries: (offering, in scope, ready at now)."""
-    still_ready = Q(ready=True) & (Q(ready_until__isnull=True) | Q(ready_until__gt=now))
-    rows = (
-        OfferingReadinessSummary.objects.filter(rep__in=reps.order_by().values("pk"))
-        .values("offering")
-        .annotate(scope=Count("pk"), ready=Count("pk", filter=still_ready))
-        .order_by()
-        .values_list("offering", "scope", "ready")
-    )
-    yield from rows
 
 
 # Customer ready per offering over the whole slice at once: the requirements whose slice holds
@@ -425,25 +407,44 @@ per_rep AS (
       ON h.rep_id = a.rep_id AND h.subject_id = i.subject_id AND h.level = i.level
     GROUP BY a.rep_id, a.offering_id
 )
-SELECT offering_id, COUNT(*), SUM(CASE WHEN missing = 0 THEN 1 ELSE 0 END)
-FROM per_rep GROUP BY offering_id
+SELECT offering_id, SUM(scope), SUM(ready) FROM (
+    SELECT offering_id, COUNT(*) AS scope, SUM(CASE WHEN missing = 0 THEN 1 ELSE 0 END) AS ready
+    FROM per_rep GROUP BY offering_id
+    UNION ALL
+    {summarised}
+) parts GROUP BY offering_id
 """
 
 
-def _readiness_counts(reps: QuerySet[User], now: datetime) -> dict[int, tuple[int, int]]:
-    """Per offering: how many of the reps its requirements apply to, and how many are ready."""
-    reps_sql, reps_params = reps.order_by().values("pk").query.sql_with_params()
-    connection = connections[reps.db]
+def _readiness_counts(
+    live: QuerySet[User], summarised: QuerySet[User], now: datetime
+) -> dict[int, tuple[int, int]]:
+    """Per offering: how many of the reps its requirements apply to, and how many are ready,
+    worked out from the facts for ``live`` reps and read from the current summaries of
+    ``summarised`` ones, in one statement: both halves see the same moment, so a refresh
+    committing meanwhile can neither count a rep twice nor drop one."""
+    still_ready = Q(ready=True) & (Q(ready_until__isnull=True) | Q(ready_until__gt=now))
+    summaries = (
+        OfferingReadinessSummary.objects.filter(rep__in=summarised.order_by().values("pk"))
+        .values("offering")
+        .annotate(scope=Count("pk"), ready=Count("pk", filter=still_ready))
+        .order_by()
+        .values_list("offering", "scope", "ready")
+    )
+    reps_sql, reps_params = live.order_by().values("pk").query.sql_with_params()
+    summary_sql, summary_params = summaries.query.sql_with_params()
+    connection = connections[live.db]
     with connection.cursor() as cursor:
         cursor.execute(
-            _READINESS_SQL.format(reps=reps_sql),
+            _READINESS_SQL.format(reps=reps_sql, summarised=summary_sql),
             [
                 *reps_params,
                 Certification.Status.ACTIVE.value,
                 connection.ops.adapt_datetimefield_value(now),
+                *summary_params,
             ],
         )
-        return {offering: (scope, int(ready or 0)) for offering, scope, ready in cursor}
+        return {offering: (int(scope), int(ready or 0)) for offering, scope, ready in cursor}
 
 
 # One page of reps -------------------------------------------------------------------------

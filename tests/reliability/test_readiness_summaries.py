@@ -8,12 +8,14 @@ test_concurrency.py.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from certification.models import ReadinessSummary, Subject
+from certification.models import Certification, ReadinessSummary, Subject
 from certification.selectors.readiness import ReportFilters, readiness_headline
 from certification.services.readiness_summaries import (
     readiness_summaries_refresh,
@@ -101,3 +103,27 @@ def test_refreshes_racing_new_certifications_never_leave_a_wrong_current_summary
     assert stale_rep_ids() == []
     headline = readiness_headline(viewer=org.enablement, filters=ReportFilters(), now=now)
     assert [(o.in_scope, o.ready) for o in headline.offerings] == [(4, 4)]
+
+
+def test_bulk_writes_touching_the_same_reps_in_opposite_orders_do_not_deadlock(org, offering):
+    """Two statements each change a certification of rep_a and one of rep_b, in opposite
+    orders. Row triggers would lock the two summary rows in those orders and could deadlock;
+    the statement triggers upsert a statement's reps in rep order."""
+    now = timezone.now()
+    subjects = SubjectFactory.create_batch(4)
+    first_a = held_certification(org.rep_a, subjects[0], 1, now=now)
+    first_b = held_certification(org.rep_b, subjects[1], 1, now=now)
+    second_b = held_certification(org.rep_b, subjects[2], 1, now=now)
+    second_a = held_certification(org.rep_a, subjects[3], 1, now=now)
+    readiness_summaries_refresh()
+
+    def push(*certifications) -> int:  # one UPDATE, rows in id order
+        return Certification.objects.filter(pk__in=[c.pk for c in certifications]).update(
+            issued_at=F("issued_at") + timedelta(seconds=1)
+        )
+
+    for _ in range(10):
+        outcomes = race(lambda: push(first_a, first_b), lambda: push(second_b, second_a))
+        assert [(o.value, o.error) for o in outcomes] == [(2, None), (2, None)]
+    assert set(stale_rep_ids()) >= {org.rep_a.pk, org.rep_b.pk}
+    _live_equals_summarised(org, timezone.now())

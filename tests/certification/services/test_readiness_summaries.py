@@ -15,7 +15,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from accounts.services import team_update, user_set_team
+from accounts.models import Team
+from accounts.services import team_create, team_update, user_set_team
 from certification.models import (
     AssessmentSession,
     Attempt,
@@ -77,12 +78,12 @@ VIEWERS_AND_FILTERS = [
 
 
 @pytest.mark.parametrize(("viewer", "filters"), VIEWERS_AND_FILTERS)
-@pytest.mark.parametrize("days_later", [0, 21, 46, 400])
+@pytest.mark.parametrize("days_later", [0, 20, 21, 45, 46, 400])
 def test_the_headline_from_summaries_equals_the_live_one_as_time_passes(
     org, world, viewer, filters, days_later
 ):
-    """Summaries computed now still give the live answer weeks later: past rep_c's Cloud L1
-    expiry (20 days), rep_b's Secure L1 (45) and every 90-day activity window (400)."""
+    """Summaries computed now still give the live answer weeks later: at and past rep_c's
+    Cloud L1 expiry (20 days), rep_b's Secure L1 (45) and every 90-day activity window (400)."""
     result = readiness_summaries_refresh(now=world.now)
     assert result.refreshed == 4  # the active reps; the deactivated one is not summarised
     later = world.now + timedelta(days=days_later)
@@ -146,6 +147,12 @@ CHANGES = {
         type(o.rep_a).objects.filter(pk=o.rep_a.pk).update(segment="Mid-market")
     ),
     "a team changed": lambda o, w: user_set_team(user=o.rep_a, team=o.gamma, actor=None),
+    "an attempt deleted": lambda o, w: Attempt.objects.filter(
+        rep=o.rep_a, certifications__isnull=True
+    ).delete(),
+    "a certification moved to another rep": lambda o, w: Certification.objects.filter(
+        rep=o.rep_a, subject=w.secure, level=2
+    ).update(rep=o.rep_b),
 }
 
 
@@ -153,14 +160,29 @@ CHANGES = {
 def test_a_change_to_a_reps_facts_makes_only_their_summary_stale(org, world, change):
     held_certification(org.rep_a, world.secure, 2, now=world.now)  # a session to reschedule
     held_certification(org.rep_a, world.secure, 3, now=world.now)  # an observation's guide
+    Attempt.objects.create(  # an attempt with no certification, to delete
+        exam=Attempt.objects.filter(rep=org.rep_a).first().exam,
+        rep=org.rep_a,
+        number=8,
+        status=Attempt.Status.FINISHED,
+        started_at=world.now - timedelta(days=1),
+        deadline=world.now,
+        finished_at=world.now,
+        score=0,
+        passed=False,
+    )
     readiness_summaries_refresh(now=world.now)
-    others = {org.rep_a1.pk, org.rep_c.pk} | ({org.rep_b.pk} if "issued" not in change else set())
-    rep = org.rep_b if "issued" in change else org.rep_a
+    changed = {org.rep_a.pk}
+    if "issued" in change:
+        changed = {org.rep_b.pk}
+    elif change == "a certification moved to another rep":
+        changed = {org.rep_a.pk, org.rep_b.pk}
+    others = {org.rep_a.pk, org.rep_a1.pk, org.rep_b.pk, org.rep_c.pk} - changed
 
     CHANGES[change](org, world)
 
-    assert rep.pk in stale_rep_ids(now=world.now)
-    assert others <= _summarised(org, world.now)
+    assert set(stale_rep_ids(now=world.now)) == changed
+    assert _summarised(org, world.now) == others
     _assert_same_as_live(org.enablement, world.now)
     readiness_summaries_refresh(now=world.now)
     assert stale_rep_ids(now=world.now) == []
@@ -214,6 +236,61 @@ def test_a_change_committed_while_a_refresh_runs_leaves_the_summary_stale(org, w
 
     assert stale_rep_ids(now=world.now) == [org.rep_b.pk]
     _assert_same_as_live(org.enablement, world.now)
+
+
+def test_creating_a_team_is_not_a_change_but_moving_one_is(org, world):
+    readiness_summaries_refresh(now=world.now)
+
+    team_create(name="Delta", kind=Team.Kind.TEAM, parent=org.south, manager=None, actor=None)
+
+    assert stale_rep_ids(now=world.now) == []
+    team_update(team=org.gamma, parent=org.north, actor=None)
+    assert len(stale_rep_ids(now=world.now)) == 4
+
+
+def test_a_rep_with_no_activity_at_all_is_summarised_as_inactive(org, world):
+    idle = UserFactory(rep=True, team=org.gamma)
+    readiness_summaries_refresh(now=world.now)
+
+    headline = _assert_same_as_live(org.enablement, world.now)
+
+    assert idle.pk not in stale_rep_ids(now=world.now)
+    assert headline.inactive == 2  # rep_c and the idle rep
+
+
+def test_a_lost_generation_row_comes_back_past_every_summary(org, world):
+    readiness_summaries_refresh(now=world.now)
+    computed_under = ReadinessGeneration.objects.get().value
+    ReadinessGeneration.objects.all().delete()
+
+    assert set(stale_rep_ids(now=world.now)) == {
+        org.rep_a.pk,
+        org.rep_a1.pk,
+        org.rep_b.pk,
+        org.rep_c.pk,
+    }
+    readiness_summaries_refresh(now=world.now)
+
+    assert ReadinessGeneration.objects.get().value == computed_under + 1
+    assert stale_rep_ids(now=world.now) == []
+    _assert_same_as_live(org.enablement, world.now)
+
+
+def test_every_trigger_exists_after_all_migrations():
+    """SQLite drops a table's triggers when a migration remakes the table to alter it: a later
+    migration touching these tables must create them again."""
+    triggers = importlib.import_module("certification.migrations.0011_readiness_summary_triggers")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT c.relname, t.tgname FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal"
+            )
+        else:
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        present = set(cursor.fetchall())
+
+    assert set(triggers.triggers_expected()) <= present
 
 
 def test_a_new_rep_is_counted_live_until_summarised(org, world):
