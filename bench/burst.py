@@ -47,15 +47,11 @@ from bench.run import (  # noqa: E402
     Gunicorn,
     RunBrokeError,
     build_data,
-    ensure_services,
-    git_state,
-    machine,
     measure_in_work_directory,
-    port_free,
+    results_head,
     server_env,
 )
 
-SCHEMA = 1
 STEPS = {
     "start": ("POST /api/v1/exams/{id}/attempts/", 1000.0),
     "answer": ("PUT /api/v1/attempts/{id}/answers/{q}/", 250.0),
@@ -262,17 +258,7 @@ def show(result: dict[str, Any]) -> None:
 
 
 def bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "schema": SCHEMA,
-        "scenario": "exam-burst",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "git": git_state(),
-    }
-    log("checking PostgreSQL and Redis")
-    ensure_services(args.redis_db)
-    result["machine"] = machine()
-    if not port_free(args.port):
-        raise RunBrokeError(f"port {args.port} is taken: choose another with --port")
+    result = results_head(args, "exam-burst", log)
     log(f"building {args.database}: {args.reps} reps, a test drawing 20 of 60 questions")
     data = build_data(args, work / "data.json")
     env = server_env(args, work)

@@ -307,19 +307,27 @@ def server_env(args: argparse.Namespace, work: Path) -> dict[str, str]:
     return env
 
 
-def bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    started = datetime.now(UTC)
+def results_head(
+    args: argparse.Namespace, scenario: str, say: Callable[[str], None] = log
+) -> dict[str, Any]:
+    """What a load bench's results begin with, once PostgreSQL, Redis and the port it serves
+    on are checked (``args.redis_db``, ``args.port``)."""
     result: dict[str, Any] = {
         "schema": SCHEMA,
-        "scenario": "level1-attempt",
-        "started_at": started.isoformat(timespec="seconds"),
+        "scenario": scenario,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": git_state(),
     }
-    log("checking PostgreSQL and Redis")
+    say("checking PostgreSQL and Redis")
     ensure_services(args.redis_db)
     result["machine"] = machine()
     if not port_free(args.port):
         raise RunBrokeError(f"port {args.port} is taken: choose another with --port")
+    return result
+
+
+def bench(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    result = results_head(args, "level1-attempt")
 
     selftest = None
     if args.selftest:

@@ -41,15 +41,14 @@ from certification.models import (
     Certification,
     OfferingReadinessSummary,
     ReadinessGeneration,
-    ReadinessRequirement,
     ReadinessSummary,
 )
 from certification.selectors.readiness import (
     ACTIVITY,
     active_certification_q,
     current_summary,
+    offering_items,
     readiness_requirements,
-    requirement_applies,
 )
 
 BATCH = 2_000
@@ -280,16 +279,6 @@ def _offering_readiness(
             offering: _ready_until(required, items) for offering, required in needed.items()
         }
     return result
-
-
-def offering_items(rep: User, requirements: Sequence[ReadinessRequirement]) -> dict[int, set[Item]]:
-    """Per offering whose requirements apply to the rep, every (subject, level) it asks for."""
-    needed: dict[int, set[Item]] = {}
-    for requirement in requirements:
-        if requirement_applies(requirement, rep):
-            items = needed.setdefault(requirement.offering_id, set())
-            items.update((item.subject_id, item.level) for item in requirement.items.all())
-    return needed
 
 
 def _ready_until(

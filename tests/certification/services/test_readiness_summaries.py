@@ -108,6 +108,26 @@ def test_summaries_hold_the_hand_count(org, world):
     )
 
 
+def test_the_headline_reads_current_summaries_not_the_facts(org, world):
+    """Equal figures alone would not show the summaries are read: altered behind the
+    triggers' back (the summary tables have none), they move the headline."""
+    readiness_summaries_refresh(now=world.now)
+    live = readiness_headline(viewer=org.enablement, filters=ReportFilters(), now=world.now)
+    OfferingReadinessSummary.objects.filter(rep_id=org.rep_b.pk, offering=world.cloud).update(
+        ready=True
+    )
+    ReadinessSummary.objects.filter(rep_id=org.rep_c.pk).update(last_active_at=world.now)
+
+    altered = readiness_headline(viewer=org.enablement, filters=ReportFilters(), now=world.now)
+
+    cloud = next(o for o in altered.offerings if o.offering == world.cloud)
+    assert cloud.ready == next(o for o in live.offerings if o.offering == world.cloud).ready + 1
+    assert (live.inactive, altered.inactive) == (1, 0)
+    # Once the rep is stale again, the facts count instead.
+    ReadinessSummary.objects.filter(rep_id__in=[org.rep_b.pk, org.rep_c.pk]).update(current=False)
+    assert readiness_headline(viewer=org.enablement, filters=ReportFilters(), now=world.now) == live
+
+
 def test_a_summary_is_not_used_before_the_moment_it_was_computed_for(org, world):
     readiness_summaries_refresh(now=world.now)
 
